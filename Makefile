@@ -1,0 +1,83 @@
+# ferry — build, test, demo.  `make` builds build/ferry; `make test` runs everything.
+PKGS := yaml-0.1 jansson sqlite3 libgit2 libarchive libsodium expat
+CC ?= cc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(WARN) -g
+REL_CFLAGS := $(BASE_CFLAGS) -O2
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS)
+
+LIB_SRC := $(shell find src -name '*.c' ! -path src/main.c | sort)
+REL_OBJ := $(LIB_SRC:src/%.c=build/rel/%.o)
+SAN_OBJ := $(LIB_SRC:src/%.c=build/san/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps test unit e2e demo bench fuzz clean format check-format
+all: build/ferry
+
+deps:
+	@scripts/install-deps.sh
+
+build/rel/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -MMD -MP -c $< -o $@
+
+build/san/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
+
+build/ferry: $(REL_OBJ) build/rel/main.o
+	$(CC) $(REL_CFLAGS) $^ -o $@ $(PKG_LIBS)
+
+build/san/ferry: $(SAN_OBJ) build/san/main.o
+	$(CC) $(SAN_CFLAGS) $^ -o $@ $(PKG_LIBS)
+
+build/san/tests/%: tests/unit/%.c $(SAN_OBJ) tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Itests/unit $< $(SAN_OBJ) -o $@ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(PKG_LIBS)
+
+# The README's test command: installs what is missing, builds everything with
+# sanitizers, runs unit, end-to-end and fuzz-corpus tests, ends with "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory -j2 build/ferry build/san/ferry $(UNIT_BIN) $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+	@tests/run.sh
+
+unit: build/san/ferry $(UNIT_BIN)
+	@tests/run.sh unit
+
+e2e: build/san/ferry
+	@tests/run.sh e2e
+
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+	@for f in $^; do n=$$(basename $$f); $$f -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus/$$n; done
+
+# The README's first command: installs what is missing and runs ferry's main job
+# (a real build of the embedded example project) on its defaults.
+demo: deps
+	@$(MAKE) --no-print-directory build/ferry
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory build/ferry
+	@bench/build_overhead
+
+format:
+	clang-format -i $$(find src tests -name '*.[ch]')
+
+check-format:
+	clang-format --dry-run --Werror $$(find src tests -name '*.[ch]')
+
+clean:
+	rm -rf build
+
+-include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) build/rel/main.d build/san/main.d
