@@ -120,17 +120,17 @@ int fs_mkdir_p(const char *path, mode_t mode, struct err *err)
 	return 0;
 }
 
-static int rm_at(int dirfd, const char *name, struct err *err, const char *shown)
+static int rm_at(int dir_fd, const char *name, struct err *err, const char *shown)
 {
 	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : err_errno(err, "%s", shown);
 	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
 			return err_errno(err, "unlink %s", shown);
 		return 0;
 	}
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_errno(err, "%s", shown);
 	DIR *d = fdopendir(fd);
@@ -146,7 +146,7 @@ static int rm_at(int dirfd, const char *name, struct err *err, const char *shown
 		rc = rm_at(dirfd(d), e->d_name, err, shown);
 	}
 	closedir(d);
-	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (rc == 0 && unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return err_errno(err, "rmdir %s", shown);
 	return rc;
 }
