@@ -2,12 +2,34 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
+
+#define FERRY_VERSION "0.1.0"
+
+static const char usage[] =
+        "usage: ferry <command> [options]\n"
+        "\n"
+        "commands:\n"
+        "  build     run a buildspec.yml on this machine (ferry build --help)\n"
+        "  secret    manage the secrets builds read (ferry secret --help)\n"
+        "  version   print ferry's version\n";
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help")) {
-		fputs("usage: ferry build [options]\n", stderr);
-		return 2;
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
 	}
-	fprintf(stderr, "ferry: unknown command %s\n", argv[1]);
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "build"))
+		return cli_build(argc - 1, argv + 1);
+	if (!strcmp(cmd, "secret"))
+		return cli_secret(argc - 1, argv + 1);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		puts("ferry " FERRY_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "ferry: unknown command \"%s\"\n%s", cmd, usage);
 	return 2;
 }

@@ -1,0 +1,339 @@
+/*
+ * run.c — build_run(): CodeBuild's lifecycle (spec §3) over the shell of shell.h.
+ *
+ * Transitions without on-failure (§3.2): a failed INSTALL or PRE_BUILD ends the
+ * build (no BUILD, POST_BUILD, UPLOAD_ARTIFACTS); BUILD runs POST_BUILD and
+ * UPLOAD_ARTIFACTS whatever its outcome; POST_BUILD's failure still uploads.
+ * on-failure CONTINUE goes on as if the phase had succeeded; ABORT ends the build.
+ * A timeout or stop marks the running phase TIMED_OUT/STOPPED and ends the build
+ * without `finally`, POST_BUILD or UPLOAD_ARTIFACTS (§3.4, §4.5).
+ */
+#include "build/run.h"
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/fs.h"
+#include "util/timeutil.h"
+
+const char *build_status_name(enum build_status s)
+{
+	static const char *const names[] = {"SUCCEEDED", "FAILED", "FAULT",
+	                                    "TIMED_OUT", "STOPPED", "IN_PROGRESS"};
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "FAULT";
+}
+
+void run_log(struct run *r, const char *fmt, ...)
+{
+	char stamp[40], msg[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	time_log_stamp(wall_us(), stamp, sizeof stamp);
+	char *line = xasprintf("[Container] %s %s", stamp, msg);
+	outstream_line(r->out, line);
+	free(line);
+}
+
+size_t run_phase_begin(struct run *r, const char *type)
+{
+	struct build_result *res = r->res;
+	res->phases = xrealloc(res->phases, (res->nphases + 1) * sizeof *res->phases);
+	struct build_phase *p = &res->phases[res->nphases];
+	memset(p, 0, sizeof *p);
+	snprintf(p->type, sizeof p->type, "%s", type);
+	snprintf(p->status, sizeof p->status, "IN_PROGRESS");
+	p->start_ms = p->end_ms = wall_ms();
+	return res->nphases++;
+}
+
+void run_phase_end(struct run *r, size_t idx, const char *status, const char *code,
+                   const char *message)
+{
+	struct build_phase *p = &r->res->phases[idx];
+	snprintf(p->status, sizeof p->status, "%s", status);
+	p->end_ms = wall_ms();
+	free(p->context_code);
+	free(p->context_message);
+	p->context_code = code ? xstrdup(code) : NULL;
+	p->context_message = message ? outstream_mask(r->out, message) : NULL;
+}
+
+static void instant_phase(struct run *r, const char *type)
+{
+	size_t i = run_phase_begin(r, type);
+	run_phase_end(r, i, "SUCCEEDED", NULL, NULL);
+}
+
+/* The user to run a phase as: NULL means ferry's own user. */
+static const char *phase_user(const struct run *r, const struct bs_phase_spec *ph)
+{
+	const char *u = ph->run_as ? ph->run_as : r->bs->run_as;
+	if (!u)
+		return NULL;
+	struct passwd *me = getpwuid(geteuid());
+	return me && !strcmp(me->pw_name, u) ? NULL : u;
+}
+
+enum cmd_outcome { CMD_OK, CMD_FAILED, CMD_STOPPED, CMD_TIMED_OUT, CMD_FAULT };
+
+struct failure {
+	char *message; /* "Error while executing command: ... Reason: ..." */
+};
+
+static enum cmd_outcome run_command(struct run *r, const struct bs_command *c, const char *user,
+                                    struct failure *f)
+{
+	struct err err;
+	run_log(r, "Running command %s", c->text);
+	char assign[64];
+	snprintf(assign, sizeof assign, "CODEBUILD_BUILD_SUCCEEDING=%d", r->succeeding);
+	int status = 0;
+	int rc = shell_run(r->sh, c->text, user, assign, &r->hooks, &status, &err);
+	outstream_flush(r->out);
+	if (rc == SHELL_STOPPED)
+		return CMD_STOPPED;
+	if (rc == SHELL_TIMED_OUT)
+		return CMD_TIMED_OUT;
+	if (rc < 0) {
+		if (!strncmp(err.msg, "run-as:", 7)) {
+			run_log(r, "%s", err.msg);
+			if (!f->message)
+				f->message = xasprintf("Error while executing command: %s. Reason: %s",
+				                       c->text, err.msg);
+			r->succeeding = 0;
+			return CMD_FAILED;
+		}
+		run_log(r, "Phase context status code: FAULT Message: %s", err.msg);
+		if (!f->message)
+			f->message = xstrdup(err.msg);
+		return CMD_FAULT;
+	}
+	if (status == 0)
+		return CMD_OK;
+	run_log(r, "Command did not exit successfully %s exit status %d", c->text, status);
+	if (!f->message)
+		f->message = xasprintf("Error while executing command: %s. Reason: exit status %d",
+		                       c->text, status);
+	r->succeeding = 0;
+	return CMD_FAILED;
+}
+
+/* Runs a list until the first failure; returns the first non-OK outcome or OK. */
+static enum cmd_outcome run_list(struct run *r, const struct bs_command *cmds, size_t n,
+                                 const char *user, struct failure *f)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum cmd_outcome o = run_command(r, &cmds[i], user, f);
+		if (o != CMD_OK)
+			return o;
+	}
+	return CMD_OK;
+}
+
+/* Runs one command phase; returns its status name. */
+static const char *run_phase(struct run *r, enum bs_phase p)
+{
+	const struct bs_phase_spec *ph = &r->bs->phases[p];
+	const char *type = bs_phase_type(p);
+	size_t idx = run_phase_begin(r, type);
+	run_log(r, "Entering phase %s", type);
+	const char *user = phase_user(r, ph);
+	struct failure f = {NULL};
+	enum cmd_outcome o = run_list(r, ph->commands, ph->ncommands, user, &f);
+	if (o == CMD_OK || o == CMD_FAILED) {
+		enum cmd_outcome fo = run_list(r, ph->finally, ph->nfinally, user, &f);
+		if (fo != CMD_OK)
+			o = fo;
+	}
+	const char *status = "SUCCEEDED", *code = NULL;
+	switch (o) {
+	case CMD_OK:
+		break;
+	case CMD_FAILED:
+		status = "FAILED";
+		code = "COMMAND_EXECUTION_ERROR";
+		break;
+	case CMD_STOPPED:
+		status = "STOPPED";
+		r->stopped = 1;
+		free(f.message);
+		f.message = xstrdup("Build was stopped");
+		break;
+	case CMD_TIMED_OUT:
+		status = "TIMED_OUT";
+		r->timed_out = 1;
+		free(f.message);
+		f.message = xasprintf("Build has timed out. Timeout is %d minutes",
+		                      r->res->timeout_minutes);
+		break;
+	case CMD_FAULT:
+		status = "FAULT";
+		code = "AGENT_ERROR";
+		r->faulted = 1;
+		break;
+	}
+	run_phase_end(r, idx, status, code, f.message);
+	run_log(r, "Phase complete: %s State: %s", type, status);
+	run_log(r, "Phase context status code: %s Message: %s", code ? code : "",
+	        f.message ? r->res->phases[idx].context_message : "");
+	free(f.message);
+	return r->res->phases[idx].status;
+}
+
+static int ended(const struct run *r)
+{
+	return r->stopped || r->timed_out || r->faulted;
+}
+
+/* The command phases with CodeBuild's transitions; returns 1 when BUILD ran. */
+static int run_phases(struct run *r)
+{
+	static const enum bs_phase order[] = {BS_INSTALL, BS_PRE_BUILD, BS_BUILD, BS_POST_BUILD};
+	int build_ran = 0;
+	for (size_t i = 0; i < 4 && !ended(r); i++) {
+		enum bs_phase p = order[i];
+		const char *st = run_phase(r, p);
+		if (p == BS_BUILD)
+			build_ran = 1;
+		if (strcmp(st, "FAILED") != 0)
+			continue;
+		enum bs_on_failure of = r->bs->phases[p].on_failure;
+		if (of == BS_ONFAIL_RETRY) {
+			run_log(r, "on-failure RETRY: ferry does not retry builds yet; "
+			           "treating the failure as ABORT");
+			of = BS_ONFAIL_ABORT;
+		}
+		if (of == BS_ONFAIL_CONTINUE)
+			continue;
+		if (of == BS_ONFAIL_ABORT || p == BS_INSTALL || p == BS_PRE_BUILD)
+			return build_ran && of != BS_ONFAIL_ABORT;
+	}
+	return build_ran && !ended(r);
+}
+
+static void capture_exports(struct run *r)
+{
+	const struct strv *names = &r->bs->exported_variables;
+	if (names->n == 0 || !r->sh || ended(r))
+		return;
+	const char **words = xcalloc(names->n, sizeof(char *));
+	char **vals = xcalloc(names->n, sizeof(char *));
+	for (size_t i = 0; i < names->n; i++)
+		words[i] = xasprintf("${%s}", names->v[i]);
+	int ok = run_eval(r, words, names->n, vals) == 0;
+	r->res->exported = xcalloc(names->n, sizeof *r->res->exported);
+	for (size_t i = 0; i < names->n; i++) {
+		r->res->exported[i].name = xstrdup(names->v[i]);
+		r->res->exported[i].value = ok ? outstream_mask(r->out, vals[i]) : xstrdup("");
+		free(vals[i]);
+		free((char *)words[i]);
+	}
+	r->res->nexported = names->n;
+	free(words);
+	free(vals);
+}
+
+int run_eval(struct run *r, const char *const *words, size_t n, char **values)
+{
+	struct err err;
+	int rc = shell_eval(r->sh, words, n, values, &r->hooks, &err);
+	outstream_flush(r->out);
+	if (rc == SHELL_DONE)
+		return 0;
+	if (rc == SHELL_STOPPED)
+		r->stopped = 1;
+	else if (rc == SHELL_TIMED_OUT)
+		r->timed_out = 1;
+	else
+		run_log(r, "Could not evaluate %s: %s", words[0], err.msg);
+	for (size_t i = 0; i < n; i++) {
+		free(values[i]);
+		values[i] = xstrdup("");
+	}
+	return -1;
+}
+
+static void finalize(struct run *r)
+{
+	/* a stop or timeout marks the phase that was running when it came */
+	size_t idx = run_phase_begin(r, "FINALIZING");
+	if (r->sh) {
+		shell_drain(r->sh, &r->hooks);
+		shell_kill(r->sh);
+		shell_drain(r->sh, &r->hooks);
+		outstream_flush(r->out);
+		r->res->worker_starts = shell_worker_starts(r->sh);
+		shell_free(r->sh);
+		r->sh = NULL;
+	}
+	if (r->work) {
+		struct err err;
+		if (fs_rm_rf(r->work, &err) < 0)
+			run_log(r, "Could not remove the build's private files: %s", err.msg);
+	}
+	run_phase_end(r, idx, "SUCCEEDED", NULL, NULL);
+	size_t c = run_phase_begin(r, "COMPLETED");
+	r->res->phases[c].status[0] = '\0';
+	r->res->phases[c].end_ms = 0;
+}
+
+static enum build_status derive_status(const struct run *r)
+{
+	if (r->faulted)
+		return BUILD_FAULT;
+	if (r->timed_out)
+		return BUILD_TIMED_OUT;
+	if (r->stopped)
+		return BUILD_STOPPED;
+	for (size_t i = 0; i < r->res->nphases; i++) {
+		const char *s = r->res->phases[i].status;
+		if (!strcmp(s, "FAULT"))
+			return BUILD_FAULT;
+		if (!strcmp(s, "FAILED"))
+			return BUILD_FAILED;
+	}
+	return BUILD_SUCCEEDED;
+}
+
+int build_run(const struct build_request *req, struct build_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->status = BUILD_IN_PROGRESS;
+	res->start_ms = wall_ms();
+	res->sandbox = "none";
+	res->timeout_minutes = req->timeout_minutes > 0 ? req->timeout_minutes : 60;
+	struct run r = {.req = req, .res = res, .succeeding = 1};
+	r.out = outstream_new(req->log);
+	r.deadline_ms = mono_ms() + (int64_t)res->timeout_minutes * 60000;
+	r.hooks = (struct shell_hooks){.stop_fd = req->stop_fd, .deadline_ms = r.deadline_ms};
+
+	instant_phase(&r, "SUBMITTED");
+	instant_phase(&r, "QUEUED");
+	if (run_setup(&r) == 0) {
+		int upload = run_phases(&r);
+		capture_exports(&r);
+		if (upload && !ended(&r))
+			run_upload(&r);
+	}
+	if (r.stopped || r.timed_out) {
+		/* the phase that saw the stop already carries STOPPED/TIMED_OUT */
+		run_log(&r, "%s", r.stopped ? "Build was stopped" : "Build timed out");
+	}
+	finalize(&r);
+	res->status = derive_status(&r);
+	res->end_ms = wall_ms();
+	outstream_free(r.out);
+	envmap_free(r.env);
+	buildspec_free(r.bs);
+	free(r.src);
+	free(r.work);
+	free(r.ctl);
+	free(r.home_host);
+	return res->status == BUILD_FAULT ? -1 : 0;
+}
