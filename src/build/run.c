@@ -301,6 +301,11 @@ static enum build_status derive_status(const struct run *r)
 	return BUILD_SUCCEEDED;
 }
 
+static void feed_output(void *ctx, const char *data, size_t len)
+{
+	outstream_feed(ctx, data, len);
+}
+
 int build_run(const struct build_request *req, struct build_result *res)
 {
 	memset(res, 0, sizeof *res);
@@ -311,7 +316,8 @@ int build_run(const struct build_request *req, struct build_result *res)
 	struct run r = {.req = req, .res = res, .succeeding = 1};
 	r.out = outstream_new(req->log);
 	r.deadline_ms = mono_ms() + (int64_t)res->timeout_minutes * 60000;
-	r.hooks = (struct shell_hooks){.stop_fd = req->stop_fd, .deadline_ms = r.deadline_ms};
+	r.hooks = (struct shell_hooks){.output = feed_output, .ctx = r.out,
+	                               .stop_fd = req->stop_fd, .deadline_ms = r.deadline_ms};
 
 	instant_phase(&r, "SUBMITTED");
 	instant_phase(&r, "QUEUED");
