@@ -1,0 +1,271 @@
+/*
+ * store.c — opening ferry's database, its migrations, and build numbers.
+ *
+ * The schema grows only by appending to `migrations[]` below: entry i takes the
+ * database from user_version i to i + 1, inside one transaction with the
+ * version bump, so a crash leaves either the old schema or the new one. Entries
+ * are never edited once released: a database in the field has already run them.
+ *
+ * Several processes may open the same data directory (the daemon and a
+ * `ferry secret` command): each migration step re-reads user_version after
+ * taking the write lock, so two openers never apply the same step twice.
+ */
+#include "store/store_int.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/fs.h"
+
+/* How long a statement waits for another process's write lock before failing. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+static const char *const migrations[] = {
+        /* 1: ferry's own secret store and per-project build numbers */
+        "CREATE TABLE secrets(name TEXT PRIMARY KEY, nonce BLOB NOT NULL, box BLOB NOT NULL,"
+        " updated_ms INTEGER NOT NULL);"
+        "CREATE TABLE build_counters(project TEXT PRIMARY KEY, last INTEGER NOT NULL);",
+};
+
+#define MIGRATIONS_N ((int)(sizeof migrations / sizeof migrations[0]))
+
+int store_sql_err(struct store *st, struct err *err, const char *what)
+{
+	return err_set(err, "%s: %s: %s", st->db_path, what, sqlite3_errmsg(st->db));
+}
+
+sqlite3_stmt *store_prepare(struct store *st, const char *sql, struct err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		store_sql_err(st, err, "preparing a statement");
+		sqlite3_finalize(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+int store_begin(struct store *st, struct err *err)
+{
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return store_sql_err(st, err, "starting a transaction");
+	return 0;
+}
+
+int store_commit(struct store *st, struct err *err)
+{
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		store_sql_err(st, err, "committing");
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Runs a statement that returns one integer row (a PRAGMA or a SELECT). */
+static int query_int(struct store *st, const char *sql, int64_t *out, struct err *err)
+{
+	sqlite3_stmt *stmt = store_prepare(st, sql, err);
+	if (!stmt)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_sql_err(st, err, sql);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	*out = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+static int exec_const(struct store *st, const char *sql, const char *what, struct err *err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_sql_err(st, err, what);
+	return 0;
+}
+
+/* Applies the next pending migration, if any; *done = 1 when none was left. */
+static int migrate_one(struct store *st, int *done, struct err *err)
+{
+	int64_t version;
+	if (store_begin(st, err) < 0)
+		return -1;
+	if (query_int(st, "PRAGMA user_version", &version, err) < 0)
+		goto fail;
+	if (version > MIGRATIONS_N) {
+		err_set(err,
+		        "%s: the database has schema version %lld, newer than this ferry knows "
+		        "(%d); run a newer ferry",
+		        st->db_path, (long long)version, MIGRATIONS_N);
+		goto fail;
+	}
+	if (version == MIGRATIONS_N) {
+		*done = 1;
+		return store_commit(st, err);
+	}
+	char what[64];
+	snprintf(what, sizeof what, "migration %lld", (long long)version + 1);
+	if (exec_const(st, migrations[version], what, err) < 0)
+		goto fail;
+	/* PRAGMA takes no bound parameters; the number is ours, never outside input. */
+	char bump[64];
+	snprintf(bump, sizeof bump, "PRAGMA user_version = %lld", (long long)version + 1);
+	if (exec_const(st, bump, what, err) < 0)
+		goto fail;
+	*done = 0;
+	return store_commit(st, err);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+static int migrate(struct store *st, struct err *err)
+{
+	int done = 0;
+	while (!done)
+		if (migrate_one(st, &done, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int configure(struct store *st, struct err *err)
+{
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+
+	sqlite3_stmt *stmt = store_prepare(st, "PRAGMA journal_mode = WAL", err);
+	if (!stmt)
+		return -1;
+	int ok = sqlite3_step(stmt) == SQLITE_ROW &&
+	         !strcmp((const char *)sqlite3_column_text(stmt, 0), "wal");
+	sqlite3_finalize(stmt);
+	if (!ok)
+		return err_set(
+		        err, "%s: cannot switch to write-ahead logging (is the file system local?)",
+		        st->db_path);
+	/* FULL: a committed transaction survives power loss, not only a crash
+	 * (DESIGN: every state change is committed before it is acted on). */
+	if (exec_const(st, "PRAGMA synchronous = FULL", "PRAGMA synchronous", err) < 0)
+		return -1;
+	if (exec_const(st, "PRAGMA foreign_keys = ON", "PRAGMA foreign_keys", err) < 0)
+		return -1;
+	int64_t fk = 0;
+	if (query_int(st, "PRAGMA foreign_keys", &fk, err) < 0)
+		return -1;
+	if (fk != 1)
+		return err_set(err, "%s: this SQLite cannot enforce foreign keys", st->db_path);
+	return 0;
+}
+
+/* Creates the database file with mode 0600 so SQLite's -wal and -shm files,
+ * which copy its mode, are private too; an existing file is left as it is. */
+static int precreate_db(const char *path, struct err *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_errno(err, "%s", path);
+	close(fd);
+	return 0;
+}
+
+int store_open(const char *data_dir, struct store **out, struct err *err)
+{
+	*out = NULL;
+	if (!data_dir || !*data_dir)
+		return err_set(err, "store: no data directory given");
+	if (sodium_init() < 0)
+		return err_set(err, "store: libsodium failed to initialise");
+	if (fs_mkdir_p(data_dir, 0700, err) < 0)
+		return -1;
+
+	struct store *st = xcalloc(1, sizeof *st);
+	st->dir = xstrdup(data_dir);
+	st->db_path = fs_join(data_dir, "ferry.db");
+	if (precreate_db(st->db_path, err) < 0)
+		goto fail;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+#ifdef SQLITE_OPEN_NOFOLLOW
+	flags |= SQLITE_OPEN_NOFOLLOW;
+#endif
+	if (sqlite3_open_v2(st->db_path, &st->db, flags, NULL) != SQLITE_OK) {
+		if (!st->db)
+			err_set(err, "%s: cannot open: out of memory", st->db_path);
+		else
+			store_sql_err(st, err, "cannot open");
+		goto fail;
+	}
+	if (configure(st, err) < 0 || migrate(st, err) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return -1;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db); /* NULL is a no-op; statements are finalized by now */
+	if (st->key)
+		sodium_free(st->key);
+	free(st->dir);
+	free(st->db_path);
+	free(st);
+}
+
+int store_build_number_next(struct store *st, const char *project, int64_t *out, struct err *err)
+{
+	if (!project || !*project)
+		return err_set(err, "build number: empty project name");
+	if (store_begin(st, err) < 0)
+		return -1;
+	sqlite3_stmt *up = store_prepare(st,
+	                                 "INSERT INTO build_counters(project, last) VALUES(?1, 1)"
+	                                 " ON CONFLICT(project) DO UPDATE SET last = last + 1",
+	                                 err);
+	if (!up)
+		goto fail;
+	sqlite3_bind_text(up, 1, project, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(up);
+	if (rc != SQLITE_DONE)
+		store_sql_err(st, err, "counting builds");
+	sqlite3_finalize(up);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_stmt *get =
+	        store_prepare(st, "SELECT last FROM build_counters WHERE project = ?1", err);
+	if (!get)
+		goto fail;
+	sqlite3_bind_text(get, 1, project, -1, SQLITE_STATIC);
+	rc = sqlite3_step(get);
+	int64_t n = 0;
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(get, 0);
+	else
+		store_sql_err(st, err, "reading the build counter");
+	sqlite3_finalize(get);
+	if (rc != SQLITE_ROW)
+		goto fail;
+	if (store_commit(st, err) < 0)
+		return -1;
+	*out = n;
+	return 0;
+fail:
+	store_rollback(st);
+	return -1;
+}
