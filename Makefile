@@ -44,7 +44,7 @@ build/san/tests/%: tests/unit/%.c $(SAN_OBJ) tests/unit/testutil.h
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang $(BASE_CFLAGS) -O1 -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(PKG_LIBS)
+	clang $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(PKG_LIBS)
 
 # The README's test command: installs what is missing, builds everything with
 # sanitizers, runs unit, end-to-end and fuzz-corpus tests, ends with "N passed, N failed".
@@ -59,7 +59,7 @@ e2e: build/san/ferry
 	@tests/run.sh e2e
 
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-	@for f in $^; do n=$$(basename $$f); $$f -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus/$$n; done
+	@for f in $^; do n=$$(basename $$f); d=$$(mktemp -d); $$f -max_total_time=$${FUZZ_SECONDS:-60} $$d tests/fuzz/corpus/$$n; rm -rf $$d; done
 
 # The README's first command: installs what is missing and runs ferry's main job
 # (a real build of the embedded example project) on its defaults.

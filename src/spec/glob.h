@@ -31,6 +31,9 @@
 
 enum {
 	GLOB_KEEP_LINKS = 1 << 0, /* emit symlinks (to inside the root) as paths, don't follow */
+	GLOB_DIRS = 1 << 1,       /* emit the directories a pattern matches instead of files
+	                             (base-directory globs); a literal directory is emitted as
+	                             itself, "." names the root */
 };
 
 /* 1 when the relative `path` matches `pattern`, 0 otherwise. */
