@@ -62,7 +62,7 @@ struct build_request {
 	const char *const *base_env;     /* the "image" environment, NAME=value */
 	const char *const *project_env;  /* project-level variables (ENV_FILE), NAME=value */
 	const char *const *override_env; /* start-time overrides (--env), NAME=value */
-	int timeout_minutes;             /* 0 → 60 */
+	int timeout_seconds;             /* 0 → 3600 (CodeBuild's 60 minutes) */
 	enum build_sandbox sandbox;
 	const char *hidden_dir; /* never visible inside the sandbox (ferry's data dir) */
 	const char *cache_dir;  /* this source location's cache; NULL: no cache */

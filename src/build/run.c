@@ -312,10 +312,11 @@ int build_run(const struct build_request *req, struct build_result *res)
 	res->status = BUILD_IN_PROGRESS;
 	res->start_ms = wall_ms();
 	res->sandbox = "none";
-	res->timeout_minutes = req->timeout_minutes > 0 ? req->timeout_minutes : 60;
+	int64_t timeout_s = req->timeout_seconds > 0 ? req->timeout_seconds : 3600;
+	res->timeout_minutes = (int)((timeout_s + 59) / 60);
 	struct run r = {.req = req, .res = res, .succeeding = 1};
 	r.out = outstream_new(req->log);
-	r.deadline_ms = mono_ms() + (int64_t)res->timeout_minutes * 60000;
+	r.deadline_ms = mono_ms() + timeout_s * 1000;
 	r.hooks = (struct shell_hooks){.output = feed_output, .ctx = r.out,
 	                               .stop_fd = req->stop_fd, .deadline_ms = r.deadline_ms};
 

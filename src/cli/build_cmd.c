@@ -38,7 +38,7 @@ static const char usage[] =
         "  -e FILE        environment file: NAME=value lines (project-level variables)\n"
         "  --env N=V      override a variable (wins over the buildspec and -e); --env N\n"
         "                 takes N's value from ferry's own environment\n"
-        "  --timeout M    build timeout in minutes (default 60)\n"
+        "  --timeout M    build timeout in minutes, or with a unit: 90s, 5m, 2h (default 60)\n"
         "  --json FILE    write the machine-readable result to FILE\n"
         "  --no-sandbox   run without bubblewrap even when it is installed\n"
         "  --project NAME project name for build ids, numbers and report groups\n"
@@ -63,14 +63,22 @@ static void on_signal(int sig)
 	}
 }
 
-static int parse_timeout(const char *s, int *out)
+/* MINUTES, or a number with a unit: 90s, 5m, 2h. Up to 48 hours. */
+static int parse_timeout(const char *s, int *seconds)
 {
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > 2880)
+	long unit = 60;
+	if (*end == 's')
+		unit = 1;
+	else if (*end == 'h')
+		unit = 3600;
+	else if (*end && *end != 'm')
 		return -1;
-	*out = (int)v;
+	if (errno || end == s || (*end && end[1]) || v < 1 || v * unit > 48 * 3600)
+		return -1;
+	*seconds = (int)(v * unit);
 	return 0;
 }
 
@@ -97,7 +105,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'T':
 			if (parse_timeout(optarg, &o->timeout) < 0) {
 				fprintf(stderr, "ferry build: --timeout: \"%s\" is not a number of "
-				                "minutes between 1 and 2880\n", optarg);
+				                "minutes (or 90s, 5m, 2h) up to 48 hours\n", optarg);
 				return 2;
 			}
 			break;
@@ -275,7 +283,7 @@ static int run(struct opts *o)
 	        .base_env = (const char *const *)base_env.v,
 	        .project_env = (const char *const *)project_env.v,
 	        .override_env = (const char *const *)o->overrides.v,
-	        .timeout_minutes = o->timeout,
+	        .timeout_seconds = o->timeout,
 	        .sandbox = o->no_sandbox ? BUILD_SANDBOX_NONE : BUILD_SANDBOX_AUTO,
 	        .hidden_dir = data, .cache_dir = cache,
 	        .resolve_secret = resolve_secret, .secret_ctx = st,

@@ -51,3 +51,7 @@ expect_content() { # FILE TEXT
 	local got; got=$(cat "$1")
 	[ "$got" = "$2" ] || fail "$1 holds '$got', expected '$2'"
 }
+
+expect_no_line() { # a whole output line that must not appear
+	! grep -qxF -- "$1" "$OUT" || fail "output has the line: $1"
+}

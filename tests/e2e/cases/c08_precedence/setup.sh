@@ -1,0 +1,1 @@
+printf "V=from-project\nW=from-project\n# a comment\n" > ../project.env

@@ -1,0 +1,1 @@
+mkdir -p inside && echo ok > inside/a.txt && echo secret > ../outside.txt && ln -s ../outside.txt inside/link-out && ln -s /etc/passwd inside/passwd-link && ln -s /etc inside/etc-dir && ln -s a.txt inside/link-in

@@ -1,0 +1,1 @@
+mkdir -p "$DATA"; echo keep > "$DATA/marker"
