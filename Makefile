@@ -1,8 +1,15 @@
 # ferry — build, test, demo.  `make` builds build/ferry; `make test` runs everything.
-PKGS := yaml-0.1 jansson sqlite3 libgit2 libarchive libsodium expat
+PKGS := yaml-0.1 jansson sqlite3 libsodium expat
+# Loaded on first use, not linked (see src/util/dynlib.h): their dependencies would
+# cost ~25 ms at every start. Their sonames come from the installed -dev packages.
+LAZY_PKGS := libgit2 libarchive
 CC ?= cc
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1))/$(2) 2>/dev/null | awk '/SONAME/ {print $$2}')
+SONAMES := -DFERRY_GIT2_SONAME='"$(call soname,libgit2,libgit2.so)"' \
+           -DFERRY_ARCHIVE_SONAME='"$(call soname,libarchive,libarchive.so)"'
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null) $(SONAMES)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LAZY_LIBS := $(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation -Wstrict-prototypes -Wmissing-prototypes
@@ -40,7 +47,7 @@ build/san/ferry: $(SAN_OBJ) build/san/main.o
 
 build/san/tests/%: tests/unit/%.c $(SAN_OBJ) tests/unit/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -Itests/unit $< $(SAN_OBJ) -o $@ $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(SAN_CFLAGS) -Itests/unit $< $(SAN_OBJ) -o $@ $(PKG_LIBS) $(LAZY_LIBS) $(CMOCKA_LIBS)
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)

@@ -4,7 +4,7 @@
  * the sandbox and the shell, and the cache restore.
  */
 #include <errno.h>
-#include <git2.h>
+#include "util/libgit.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,9 +111,29 @@ static int load_buildspec(struct run *r, size_t idx)
 	return 0;
 }
 
+/* 1 when `dir` or a parent holds .git: only then is libgit2 worth loading. */
+static int in_git_tree(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int found = 0;
+	for (;;) {
+		char *g = fs_join(p, ".git");
+		found = fs_exists(g);
+		free(g);
+		char *slash = strrchr(p, '/');
+		if (found || !slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return found;
+}
+
 /* CODEBUILD_SOURCE_VERSION / RESOLVED_SOURCE_VERSION / SOURCE_REPO_URL from git. */
 static void git_info(struct run *r)
 {
+	if (!in_git_tree(r->src))
+		return;
 	git_libgit2_init();
 	git_repository *repo = NULL;
 	git_reference *head = NULL;

@@ -8,10 +8,18 @@
  *             open read-write, so the worker blocks for the next chunk instead of
  *             seeing end-of-file);
  *   status    shells → ferry: NUL-separated records
- *               R<rc> \0 <pwd> \0 <export -p text> \0   a command finished
+ *               R<rc> \0 <pwd> \0                      a command finished
  *               X<status> \0                             a worker exited
  *               Q<n> \0 <value> \0 ... (n values)        answer to shell_eval()
  * Output of every process goes to one pipe whose read end ferry polls.
+ *
+ * Files: script.sh (the command, line 4 on), trailer.sh (reports the status, then
+ * saves `export -p` to env.sh), env.sh (the state a fresh worker restores: written
+ * after every command that returns, so after an `exit` it still holds the state of
+ * the command before), init.sh (the initial state), opts.sh (pristine options),
+ * restore.sh (a fresh worker's first chunk). Each command costs the worker two
+ * small reads of the fifo and one record back: bash writes `export -p` one line
+ * per write(2), which must not wake ferry for every variable.
  */
 #include "build/shell.h"
 
@@ -51,8 +59,6 @@ struct shell {
 	char *worker_user; /* NULL: ferry's own user */
 	int worker_seq;
 	int starts;
-	char *snapshot;      /* state to restore into a fresh worker (shell text) */
-	char *initial_snapshot;
 	char *cwd;
 	struct buf rec; /* bytes read from the status fifo, not yet consumed */
 	int killed;
@@ -129,6 +135,61 @@ static int send_chunk(int fd, const char *text, const char *what, struct err *er
 			return err_set(err, "short write to the build's %s", what);
 		return 0;
 	}
+}
+
+static int write_ctl(struct shell *sh, const char *name, const char *text, mode_t mode,
+                     struct err *err)
+{
+	char *p = ctl_path(sh, name);
+	int rc = write_file(p, text, mode, err);
+	free(p);
+	return rc;
+}
+
+/* Files the shells read (scripts) and write (state), set up once per build. */
+static int write_ctl_files(struct shell *sh, const char *const *env, struct err *err)
+{
+	char *init = initial_state(env);
+	int rc = write_ctl(sh, "init.sh", init, 0600, err);
+	if (!rc)
+		rc = write_ctl(sh, "env.sh", init, 0600, err);
+	free(init);
+	if (rc)
+		return -1;
+	const char *trailer =
+	        sh->cfg.stateless
+	                ? "command printf 'R%d\\000%s\\000' $? \"$PWD\" >\"$__ferry_st\"\n"
+	                : "command printf 'R%d\\000%s\\000' $? \"$PWD\" >\"$__ferry_st\"\n"
+	                  "command export -p >\"$__ferry_env\"\n";
+	rc = write_ctl(sh, "trailer.sh", trailer, 0644, err);
+	if (!rc)
+		rc = write_ctl(sh, "opts.sh", "", 0600, err);
+	return rc;
+}
+
+/* A run-as worker writes env.sh, opts.sh and the fifos: they become its own. */
+static int hand_over(struct shell *sh, const char *run_as, struct err *err)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	if (run_as) {
+		struct passwd *pw = getpwnam(run_as);
+		if (!pw)
+			return err_set(err, "run-as: no user named \"%s\" on this machine", run_as);
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	static const char *const names[] = {"env.sh", "opts.sh", "status"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char *p = ctl_path(sh, names[i]);
+		int rc = chown(p, uid, gid);
+		free(p);
+		if (rc < 0)
+			return err_errno(err, "run-as %s: chown %s", run_as ? run_as : "", names[i]);
+	}
+	if (chown(sh->worker_fifo, uid, gid) < 0)
+		return err_errno(err, "run-as: chown %s", sh->worker_fifo);
+	return 0;
 }
 
 static int open_fifo(const char *path, mode_t mode, struct err *err)
@@ -229,14 +290,13 @@ int shell_start(const struct shell_config *cfg, struct shell **out, struct err *
 	sh->agent_pidfd = sh->agent_in = sh->status_fd = sh->out_fd = sh->worker_fd = -1;
 	sh->cwd = xstrdup(cfg->cwd);
 	sh->cfg.cwd = sh->cwd;
-	sh->initial_snapshot = initial_state(cfg->env);
-	sh->snapshot = xstrdup(sh->initial_snapshot);
 	buf_init(&sh->rec, STATUS_RECORD_MAX);
 	*out = sh;
 
-	mode_t fifo_mode = cfg->ctl_shared ? 0666 : 0600;
+	if (write_ctl_files(sh, cfg->env, err) < 0)
+		return -1;
 	char *p = ctl_path(sh, "status");
-	sh->status_fd = open_fifo(p, fifo_mode, err);
+	sh->status_fd = open_fifo(p, 0600, err);
 	free(p);
 	if (sh->status_fd < 0)
 		return -1;
@@ -303,7 +363,7 @@ static size_t record_len(const struct shell *sh)
 		return 0;
 	switch (d[0]) {
 	case 'R':
-		need = 3;
+		need = 2;
 		break;
 	case 'X':
 		need = 1;
@@ -445,34 +505,45 @@ static int start_worker(struct shell *sh, const char *run_as, struct err *err)
 	char name[32];
 	snprintf(name, sizeof name, "w%d.in", ++sh->worker_seq);
 	sh->worker_fifo = ctl_path(sh, name);
-	sh->worker_fd = open_fifo(sh->worker_fifo, sh->cfg.ctl_shared ? 0666 : 0600, err);
-	if (sh->worker_fd < 0)
+	sh->worker_fd = open_fifo(sh->worker_fifo, 0600, err);
+	if (sh->worker_fd < 0 || hand_over(sh, run_as, err) < 0)
 		return -1;
 
-	/* the state to restore: options captured pristine, then variables and directory */
-	struct buf r;
-	buf_init(&r, STATUS_RECORD_MAX + 4096);
+	/* the worker's first chunk: where things are, pristine options, the state */
 	char *restore = ctl_path(sh, "restore.sh");
-	int rc = buf_puts(&r, "__ferry_opts=$(set +o)\n") < 0 || buf_puts(&r, sh->snapshot) < 0 ||
-	         buf_puts(&r, "\ncd -- ") < 0 || buf_shell_quote(&r, sh->cwd) < 0 ||
-	         buf_puts(&r, "\n") < 0;
-	if (rc)
-		err_set(err, "the build's environment is too large to restore");
-	else
-		rc = write_file(restore, r.data, sh->cfg.ctl_shared ? 0644 : 0600, err);
-	buf_free(&r);
-
-	struct buf req;
-	buf_init(&req, CHUNK_MAX);
+	char *script = ctl_path(sh, "script.sh");
 	char *status = ctl_path(sh, "status");
-	if (!rc)
-		rc = user_prefix(run_as, &req, err);
+	struct buf r, req;
+	buf_init(&r, 65536);
+	buf_init(&req, CHUNK_MAX);
+	static const char *const vars[][2] = {
+	        {"__ferry_s", "script.sh"}, {"__ferry_t", "trailer.sh"}, {"__ferry_st", "status"},
+	        {"__ferry_env", "env.sh"},  {"__ferry_o", "opts.sh"},
+	};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0] && !rc; i++) {
+		char *v = ctl_path(sh, vars[i][1]);
+		rc = buf_printf(&r, "%s=", vars[i][0]) < 0 || buf_shell_quote(&r, v) < 0 ||
+		     buf_puts(&r, "\n") < 0;
+		free(v);
+	}
+	char *state = ctl_path(sh, sh->cfg.stateless ? "init.sh" : "env.sh");
+	rc = rc || buf_puts(&r, "set +o >\"$__ferry_o\"\n. ") < 0 ||
+	     buf_shell_quote(&r, state) < 0 || buf_puts(&r, "\ncd -- ") < 0 ||
+	     buf_shell_quote(&r, sh->cwd) < 0 || buf_puts(&r, "\n") < 0;
+	free(state);
+	if (rc)
+		rc = err_set(err, "internal: restore script too long");
+	else
+		rc = write_file(restore, r.data, 0644, err);
+
 	/* `sh -c '. FIFO' SCRIPT`: $0 names script.sh, so errors read "script.sh: 4: ..." */
 	struct buf dot;
 	buf_init(&dot, CHUNK_MAX);
-	char *script = ctl_path(sh, "script.sh");
-	if (buf_puts(&dot, ". ") < 0 || buf_shell_quote(&dot, sh->worker_fifo) < 0)
+	if (!rc && (buf_puts(&dot, ". ") < 0 || buf_shell_quote(&dot, sh->worker_fifo) < 0))
 		rc = err_set(err, "internal: worker path too long");
+	if (!rc)
+		rc = user_prefix(run_as, &req, err);
 	/* bash's `.` reads a whole file before running it, so bash reads the fifo as its
 	 * script; its messages name the sourced script.sh anyway */
 	if (!rc && sh->cfg.is_bash &&
@@ -484,8 +555,7 @@ static int start_worker(struct shell *sh, const char *run_as, struct err *err)
 	     buf_shell_quote(&req, dot.data) < 0 || buf_puts(&req, " ") < 0 ||
 	     buf_shell_quote(&req, script) < 0))
 		rc = err_set(err, "internal: worker request too long");
-	if (!rc && (
-	            buf_puts(&req, " 4<&-; command printf 'X%d\\000' $? >") < 0 ||
+	if (!rc && (buf_puts(&req, " 4<&-; command printf 'X%d\\000' $? >") < 0 ||
 	            buf_shell_quote(&req, status) < 0 || buf_puts(&req, "\n") < 0))
 		rc = err_set(err, "internal: worker request too long");
 	if (!rc)
@@ -496,6 +566,7 @@ static int start_worker(struct shell *sh, const char *run_as, struct err *err)
 		rc = err_set(err, "internal: restore chunk too long");
 	if (!rc)
 		rc = send_chunk(sh->worker_fd, req.data, "shell", err);
+	buf_free(&r);
 	buf_free(&req);
 	buf_free(&dot);
 	free(script);
@@ -529,7 +600,7 @@ static int command_script(struct shell *sh, const char *command, const char *ass
 {
 	struct buf s;
 	buf_init(&s, (size_t)1 << 24);
-	int rc = buf_printf(&s, "eval \"$__ferry_opts\"; set -a; set --\n%s\n:\n%s\n",
+	int rc = buf_printf(&s, ". \"$__ferry_o\"; set -a; set --\n%s\n:\n%s\n",
 	                    assignments && *assignments ? assignments : ":", command);
 	char *path = ctl_path(sh, "script.sh");
 	if (rc < 0)
@@ -549,22 +620,7 @@ int shell_run(struct shell *sh, const char *command, const char *run_as, const c
 		return rc;
 	if (command_script(sh, command, assignments, err) < 0)
 		return -1;
-	char *script = ctl_path(sh, "script.sh");
-	char *st = ctl_path(sh, "status");
-	struct buf c;
-	buf_init(&c, CHUNK_MAX);
-	rc = buf_puts(&c, ". ") < 0 || buf_shell_quote(&c, script) < 0 ||
-	     buf_puts(&c, "\n{ command printf 'R%d\\000%s\\000' $? \"$PWD\"; command export -p; "
-	                  "command printf '\\000'; } >") < 0 ||
-	     buf_shell_quote(&c, st) < 0 || buf_puts(&c, "\n") < 0;
-	free(script);
-	free(st);
-	if (rc)
-		rc = err_set(err, "internal: command chunk too long");
-	else
-		rc = send_chunk(sh->worker_fd, c.data, "shell", err);
-	buf_free(&c);
-	if (rc < 0)
+	if (send_chunk(sh->worker_fd, ". \"$__ferry_s\"\n. \"$__ferry_t\"\n", "shell", err) < 0)
 		return -1;
 
 	for (;;) {
@@ -585,12 +641,9 @@ int shell_run(struct shell *sh, const char *command, const char *run_as, const c
 		}
 		*status = (int)strtol(rec + 1, NULL, 10);
 		const char *pwd = rec + strlen(rec) + 1;
-		const char *env = pwd + strlen(pwd) + 1;
 		if (!sh->cfg.stateless) {
 			free(sh->cwd);
 			sh->cwd = xstrdup(pwd);
-			free(sh->snapshot);
-			sh->snapshot = xstrdup(env);
 		}
 		free(rec);
 		if (sh->cfg.stateless || shell_command_taints(command, sh->cfg.is_bash)) {
@@ -616,7 +669,7 @@ int shell_eval(struct shell *sh, const char *const *words, size_t n, char **valu
 	char *q = ctl_path(sh, "query.sh");
 	struct buf s;
 	buf_init(&s, (size_t)1 << 20);
-	rc = buf_printf(&s, "eval \"$__ferry_opts\"\n{ command printf 'Q%zu\\000'; ", n) < 0;
+	rc = buf_printf(&s, ". \"$__ferry_o\"\n{ command printf 'Q%zu\\000'; ", n) < 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = buf_puts(&s, "command printf '%s\\000' \"") < 0;
 		for (const char *p = words[i]; *p && !rc; p++)
@@ -694,8 +747,6 @@ void shell_free(struct shell *sh)
 	free(sh->argv_prefix);
 	free(sh->ctl_dir);
 	free(sh->shell_path);
-	free(sh->snapshot);
-	free(sh->initial_snapshot);
 	free(sh->cwd);
 	buf_free(&sh->rec);
 	free(sh);

@@ -198,27 +198,23 @@ static int resolve_secret(void *ctx, const char *kind, const char *ref, char **v
 }
 
 /* As a subreaper, ferry adopts what a build daemonised out of its process group;
- * whatever is left when the build ends is ended here. */
+ * whatever is left when the build ends is ended here (they are our children now,
+ * so waiting for each one is bounded by its death after SIGKILL). */
 static void end_orphans(void)
 {
-	for (int round = 0; round < 3; round++) {
-		kill(0, 0);
-		pid_t p;
-		int any = 0;
-		while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
-			any = 1;
-		struct strv kids = STRV_INIT;
-		cli_children(getpid(), &kids);
-		for (size_t i = 0; i < kids.n; i++) {
-			kill((pid_t)strtol(kids.v[i], NULL, 10), SIGKILL);
-			any = 1;
-		}
-		strv_free(&kids);
+	for (int round = 0; round < 8; round++) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		if (!any)
+		struct strv kids = STRV_INIT;
+		cli_children(getpid(), &kids);
+		for (size_t i = 0; i < kids.n; i++)
+			kill((pid_t)strtol(kids.v[i], NULL, 10), SIGKILL);
+		for (size_t i = 0; i < kids.n; i++)
+			waitpid((pid_t)strtol(kids.v[i], NULL, 10), NULL, 0);
+		size_t n = kids.n;
+		strv_free(&kids);
+		if (n == 0)
 			break;
-		usleep(20000);
 	}
 }
 
