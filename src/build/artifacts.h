@@ -12,7 +12,7 @@
  *    entry order is sorted, so equal inputs give equal entry lists;
  *  - the zip is written to a temporary name and renamed: no partial zip is left;
  *  - progress is logged with CodeBuild's lines: "Expanding base directory path: b",
- *    "Assembling file list", "Expanding <pattern>", "Found <path>",
+ *    "Assembling file list", "Expanding <pattern>", "Found N file(s)",
  *    "Skipping invalid file path <pattern>", "Creating zip artifact".
  *
  * Ownership: nothing returned needs freeing.
@@ -29,10 +29,10 @@
 #define ARTIFACTS_NO_MATCH 1 /* return value: the union of all patterns was empty */
 
 struct artifact_result {
-	int64_t size;     /* bytes of the zip */
-	char sha256[65];  /* lowercase hex */
-	char md5[33];     /* lowercase hex */
-	long nfiles;      /* entries stored (files and links) */
+	int64_t size;    /* bytes of the zip */
+	char sha256[65]; /* lowercase hex */
+	char md5[33];    /* lowercase hex */
+	long nfiles;     /* entries stored (files and links) */
 };
 
 /*

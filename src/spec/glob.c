@@ -29,6 +29,7 @@
 #define GLOB_COMPONENTS_MAX 64
 #define GLOB_DEPTH_MAX      256
 #define GLOB_PATH_MAX       (1 << 16)
+#define GLOB_WARNINGS_MAX   100 /* distinct warnings kept; the rest are only counted */
 
 struct pat {
 	char *comp[GLOB_COMPONENTS_MAX];
@@ -267,6 +268,7 @@ struct walk {
 	const char *pattern; /* as written, for warnings */
 	struct strv *hits;
 	struct strv *warnings;
+	size_t warnings_dropped;
 	size_t visited;
 	struct buf rel; /* directory being read, relative to root ("" at the root) */
 	struct {
@@ -289,10 +291,14 @@ static void warn(struct walk *w, const char *fmt, ...)
 	int rc = buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	char *s = buf_detach(&b);
-	if (rc < 0 || strv_contains(w->warnings, s))
+	if (rc < 0 || strv_contains(w->warnings, s)) {
 		free(s);
-	else
+	} else if (w->warnings->n >= GLOB_WARNINGS_MAX) {
+		w->warnings_dropped++;
+		free(s);
+	} else {
 		strv_push_owned(w->warnings, s);
+	}
 }
 
 static char *child_rel(const struct walk *w, const char *name)
@@ -357,8 +363,8 @@ static void emit(struct walk *w, const char *name)
 
 static int walk_dir(struct walk *w, int fd, uint64_t set);
 
-/* Opens dfd/name and pushes it on the descent; -1 error, 0 entered, 1 not entered.
- * `mode` is O_RDONLY to read the directory, O_PATH to only pass through it (a literal
+/* Opens dfd/name and pushes it on the descent: 0 entered, 1 not entered (a warning
+ * says why). `mode` is O_RDONLY to read the directory, O_PATH to only pass through it (a literal
  * prefix needs search permission, not read permission). */
 static int enter(struct walk *w, int dfd, const char *name, int follow, int mode, int *out_fd)
 {
@@ -409,10 +415,9 @@ static int descend(struct walk *w, int dfd, const char *name, int follow, uint64
 {
 	size_t old = w->rel.len;
 	int fd;
-	int rc = enter(w, dfd, name, follow, O_RDONLY, &fd);
-	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	rc = walk_dir(w, fd, set);
+	if (enter(w, dfd, name, follow, O_RDONLY, &fd) != 0)
+		return 0;
+	int rc = walk_dir(w, fd, set);
 	leave(w, old);
 	return rc;
 }
@@ -651,6 +656,8 @@ int glob_expand(const char *root, const struct strv *patterns, const struct strv
 	w->err = err;
 	buf_init(&w->rel, GLOB_PATH_MAX);
 	int rc = expand_patterns(w, patterns, out);
+	if (w->warnings_dropped)
+		strv_pushf(&out->warnings, "(%zu more warnings not shown)", w->warnings_dropped);
 	buf_free(&w->rel);
 	free(w);
 	if (rc < 0) {

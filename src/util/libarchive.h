@@ -57,6 +57,8 @@
 	X(archive_entry_perm) \
 	X(archive_entry_symlink) \
 	X(archive_entry_mtime) \
+	X(archive_entry_mtime_nsec) \
+	X(archive_entry_set_mtime_nsec) \
 	X(archive_read_close) \
 	X(archive_read_extract) \
 	X(archive_write_disk_set_standard_lookup) \
