@@ -58,7 +58,6 @@
 	X(archive_entry_symlink) \
 	X(archive_entry_mtime) \
 	X(archive_entry_mtime_nsec) \
-	X(archive_entry_set_mtime_nsec) \
 	X(archive_read_close) \
 	X(archive_read_extract) \
 	X(archive_write_disk_set_standard_lookup) \
@@ -117,6 +116,7 @@ const struct libarchive_api *libarchive_api(void);
 #define archive_entry_perm (libarchive_api()->archive_entry_perm)
 #define archive_entry_symlink (libarchive_api()->archive_entry_symlink)
 #define archive_entry_mtime (libarchive_api()->archive_entry_mtime)
+#define archive_entry_mtime_nsec (libarchive_api()->archive_entry_mtime_nsec)
 #define archive_read_close (libarchive_api()->archive_read_close)
 #define archive_read_extract (libarchive_api()->archive_read_extract)
 #define archive_write_disk_set_standard_lookup (libarchive_api()->archive_write_disk_set_standard_lookup)
