@@ -91,6 +91,12 @@ struct build_artifact {
 	long nfiles;
 };
 
+/* An attempt that on-failure RETRY started over (spec §3.3). */
+struct build_attempt {
+	char phase[24]; /* the phase that failed */
+	char *message;  /* its context message */
+};
+
 struct build_variable {
 	char *name;
 	char *value;
@@ -119,6 +125,8 @@ struct build_result {
 	size_t nartifacts;
 	struct report_summary *reports;
 	size_t nreports;
+	struct build_attempt *retried; /* earlier attempts, oldest first */
+	size_t nretried;
 	struct strv warnings;
 	int worker_starts; /* shells started (the model's cost; see shell.h) */
 };

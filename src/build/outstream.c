@@ -10,6 +10,7 @@ struct outstream {
 	const struct logsink *sink;
 	struct strv secrets; /* longest first */
 	struct buf pending;
+	struct buf tail; /* latest masked lines, for on-failure RETRY */
 };
 
 struct outstream *outstream_new(const struct logsink *sink)
@@ -17,6 +18,7 @@ struct outstream *outstream_new(const struct logsink *sink)
 	struct outstream *o = xcalloc(1, sizeof *o);
 	o->sink = sink;
 	buf_init(&o->pending, OUTSTREAM_LINE_MAX + 65536);
+	buf_init(&o->tail, 2 * OUTSTREAM_TAIL_MAX + OUTSTREAM_LINE_MAX);
 	return o;
 }
 
@@ -29,6 +31,7 @@ void outstream_free(struct outstream *o)
 		memset(o->secrets.v[i], 0, strlen(o->secrets.v[i]));
 	strv_free(&o->secrets);
 	buf_free(&o->pending);
+	buf_free(&o->tail);
 	free(o);
 }
 
@@ -97,16 +100,32 @@ char *outstream_mask(const struct outstream *o, const char *text)
 	return cur;
 }
 
+static void keep_tail(struct outstream *o, const char *line)
+{
+	size_t n = strlen(line);
+	if (n > OUTSTREAM_TAIL_MAX) {
+		line += n - OUTSTREAM_TAIL_MAX;
+		n = OUTSTREAM_TAIL_MAX;
+	}
+	if (o->tail.len + n + 1 > 2 * OUTSTREAM_TAIL_MAX)
+		buf_consume(&o->tail, o->tail.len - OUTSTREAM_TAIL_MAX);
+	if (buf_append(&o->tail, line, n) < 0 || buf_append(&o->tail, "\n", 1) < 0)
+		abort(); /* cannot happen: bounded above */
+}
+
+char *outstream_take_tail(struct outstream *o)
+{
+	if (o->tail.len > OUTSTREAM_TAIL_MAX)
+		buf_consume(&o->tail, o->tail.len - OUTSTREAM_TAIL_MAX);
+	return buf_detach(&o->tail);
+}
+
 void outstream_line(struct outstream *o, const char *line)
 {
-	if (!o->sink || !o->sink->emit)
-		return;
-	if (o->secrets.n == 0) {
-		o->sink->emit(o->sink->ctx, line);
-		return;
-	}
-	char *m = outstream_mask(o, line);
-	o->sink->emit(o->sink->ctx, m);
+	char *m = o->secrets.n ? outstream_mask(o, line) : NULL;
+	keep_tail(o, m ? m : line);
+	if (o->sink && o->sink->emit)
+		o->sink->emit(o->sink->ctx, m ? m : line);
 	free(m);
 }
 

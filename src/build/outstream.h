@@ -37,6 +37,11 @@ void outstream_flush(struct outstream *o);
 /* Emits one whole line of ferry's own (masked too). */
 void outstream_line(struct outstream *o, const char *line);
 
+/* The masked lines emitted since the last call, at most OUTSTREAM_TAIL_MAX bytes
+ * (the latest); the caller frees. Used to match on-failure RETRY patterns. */
+#define OUTSTREAM_TAIL_MAX (64 << 10)
+char *outstream_take_tail(struct outstream *o);
+
 /* Returns a masked copy of `text` (caller frees). */
 char *outstream_mask(const struct outstream *o, const char *text);
 

@@ -134,6 +134,16 @@ char *build_result_json(const struct build_result *r)
 	for (size_t i = 0; i < r->nreports; i++)
 		json_array_append_new(rep, report_json(&r->reports[i]));
 	json_object_set_new(o, "reports", rep);
+	json_t *retried = json_array();
+	for (size_t i = 0; i < r->nretried; i++) {
+		json_t *a = json_object();
+		json_object_set_new(a, "attempt", json_integer((json_int_t)i + 1));
+		json_object_set_new(a, "failedPhase", json_string(r->retried[i].phase));
+		json_object_set_new(a, "message", str_or_null(r->retried[i].message));
+		json_array_append_new(retried, a);
+	}
+	json_object_set_new(o, "attempts", json_integer((json_int_t)r->nretried + 1));
+	json_object_set_new(o, "retriedAttempts", retried);
 	json_object_set_new(o, "warnings", strv_json(&r->warnings));
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -161,6 +171,9 @@ void build_result_free(struct build_result *r)
 	for (size_t i = 0; i < r->nreports; i++)
 		report_summary_free(&r->reports[i]);
 	free(r->reports);
+	for (size_t i = 0; i < r->nretried; i++)
+		free(r->retried[i].message);
+	free(r->retried);
 	strv_free(&r->warnings);
 	free(r->build_id);
 	free(r->project);

@@ -11,6 +11,7 @@
 #include "build/run.h"
 
 #include <pwd.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,7 @@ static const char *run_phase(struct run *r, enum bs_phase p)
 	run_log(r, "Entering phase %s", type);
 	const char *user = phase_user(r, ph);
 	struct failure f = {NULL};
+	free(outstream_take_tail(r->out)); /* RETRY patterns see this phase's output only */
 	enum cmd_outcome o = run_list(r, ph->commands, ph->ncommands, user, &f);
 	if (o == CMD_OK || o == CMD_FAILED) {
 		enum cmd_outcome fo = run_list(r, ph->finally, ph->nfinally, user, &f);
@@ -191,6 +193,31 @@ static int ended(const struct run *r)
 	return r->stopped || r->timed_out || r->faulted;
 }
 
+/*
+ * on-failure RETRY (spec §3.3, ferry's semantics): the pattern is matched against the
+ * phase's failure message and the last 64 KiB of its output, line by line.
+ */
+static int retry_wanted(struct run *r, enum bs_phase p, const char *message)
+{
+	const struct bs_phase_spec *ph = &r->bs->phases[p];
+	if ((int)r->res->nretried >= ph->retry_count)
+		return 0;
+	regex_t re;
+	if (regcomp(&re, ph->retry_regex ? ph->retry_regex : ".*",
+	            REG_EXTENDED | REG_NEWLINE | REG_NOSUB) != 0)
+		return 0; /* the parser already refused patterns that do not compile */
+	char *tail = outstream_take_tail(r->out);
+	char *text = xasprintf("%s\n%s", message ? message : "", tail);
+	int match = regexec(&re, text, 0, NULL, 0) == 0;
+	regfree(&re);
+	free(tail);
+	free(text);
+	if (!match)
+		run_log(r, "on-failure %s: the failure does not match /%s/; not retrying",
+		        bs_phase_key(p), ph->retry_regex ? ph->retry_regex : ".*");
+	return match;
+}
+
 /* The command phases with CodeBuild's transitions; returns 1 when BUILD ran. */
 static int run_phases(struct run *r)
 {
@@ -205,9 +232,12 @@ static int run_phases(struct run *r)
 			continue;
 		enum bs_on_failure of = r->bs->phases[p].on_failure;
 		if (of == BS_ONFAIL_RETRY) {
-			run_log(r, "on-failure RETRY: ferry does not retry builds yet; "
-			           "treating the failure as ABORT");
-			of = BS_ONFAIL_ABORT;
+			const struct build_phase *rec = &r->res->phases[r->res->nphases - 1];
+			if (retry_wanted(r, p, rec->context_message)) {
+				r->retry = 1;
+				return 0;
+			}
+			of = BS_ONFAIL_DEFAULT; /* retries used up: the usual transitions */
 		}
 		if (of == BS_ONFAIL_CONTINUE)
 			continue;
@@ -301,6 +331,33 @@ static enum build_status derive_status(const struct run *r)
 	return BUILD_SUCCEEDED;
 }
 
+/* Keeps a note of the failed attempt, drops its phase records, starts a fresh shell. */
+static int start_over(struct run *r, size_t first)
+{
+	struct build_result *res = r->res;
+	struct build_phase *failed = &res->phases[res->nphases - 1];
+	res->retried = xrealloc(res->retried, (res->nretried + 1) * sizeof *res->retried);
+	struct build_attempt *a = &res->retried[res->nretried++];
+	snprintf(a->phase, sizeof a->phase, "%s", failed->type);
+	a->message = failed->context_message ? xstrdup(failed->context_message) : NULL;
+	for (size_t i = first; i < res->nphases; i++) {
+		free(res->phases[i].context_code);
+		free(res->phases[i].context_message);
+	}
+	res->nphases = first;
+	r->retry = 0;
+	r->succeeding = 1;
+	run_log(r, "Retrying the build (attempt %zu) after %s failed: %s", res->nretried + 1,
+	        a->phase, a->message ? a->message : "");
+	struct err err;
+	if (run_restart_shell(r, &err) < 0) {
+		run_log(r, "Could not start a fresh shell for the retry: %s", err.msg);
+		r->faulted = 1;
+		return -1;
+	}
+	return 0;
+}
+
 static void feed_output(void *ctx, const char *data, size_t len)
 {
 	outstream_feed(ctx, data, len);
@@ -323,10 +380,16 @@ int build_run(const struct build_request *req, struct build_result *res)
 	instant_phase(&r, "SUBMITTED");
 	instant_phase(&r, "QUEUED");
 	if (run_setup(&r) == 0) {
-		int upload = run_phases(&r);
-		capture_exports(&r);
-		if (upload && !ended(&r))
-			run_upload(&r);
+		size_t first = res->nphases; /* INSTALL's record: where an attempt starts */
+		for (;;) {
+			int upload = run_phases(&r);
+			if (r.retry && start_over(&r, first) == 0)
+				continue;
+			capture_exports(&r);
+			if (upload && !ended(&r))
+				run_upload(&r);
+			break;
+		}
 	}
 	if (r.stopped || r.timed_out) {
 		/* the phase that saw the stop already carries STOPPED/TIMED_OUT */
@@ -342,5 +405,6 @@ int build_run(const struct build_request *req, struct build_result *res)
 	free(r.work);
 	free(r.ctl);
 	free(r.home_host);
+	free(r.shell_path);
 	return res->status == BUILD_FAULT ? -1 : 0;
 }

@@ -25,6 +25,9 @@ struct run {
 	char *home_host; /* work/home: $HOME inside the sandbox */
 	const char *home_visible;
 	int succeeding;  /* CODEBUILD_BUILD_SUCCEEDING */
+	int retry;       /* a phase failed with on-failure RETRY and its pattern matched */
+	char *shell_path;
+	int is_bash;
 	int stopped, timed_out, faulted;
 	int64_t deadline_ms;
 	struct shell_hooks hooks;
@@ -41,6 +44,10 @@ void run_phase_end(struct run *r, size_t idx, const char *status, const char *co
 
 /* PROVISIONING and DOWNLOAD_SOURCE; 0 when the command phases may run. */
 int run_setup(struct run *r);
+
+/* Ends the build's processes and starts a fresh shell in the initial state (RETRY). */
+FERRY_MUST_CHECK
+int run_restart_shell(struct run *r, struct err *err);
 
 /* Evaluates strings containing '$' in the build's current state (values to free). */
 FERRY_MUST_CHECK

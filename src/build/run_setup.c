@@ -300,6 +300,22 @@ static int start_shell(struct run *r, int sandboxed, const char *shell, int is_b
 	return rc;
 }
 
+int run_restart_shell(struct run *r, struct err *err)
+{
+	if (r->sh) {
+		shell_kill(r->sh);
+		shell_drain(r->sh, &r->hooks);
+		r->res->worker_starts += shell_worker_starts(r->sh);
+		shell_free(r->sh);
+		r->sh = NULL;
+	}
+	/* the old control files go with the old shell; the new one starts afresh */
+	if (fs_rm_rf(r->ctl, err) < 0 || mkdir(r->ctl, 0700) < 0)
+		return err_errno(err, "%s", r->ctl);
+	return start_shell(r, !strcmp(r->res->sandbox, "bubblewrap"), r->shell_path, r->is_bash,
+	                   err);
+}
+
 static void log_phases_found(struct run *r)
 {
 	int n = 0;
@@ -329,13 +345,11 @@ int run_setup(struct run *r)
 	run_log(r, "Processing environment variables");
 	if (assemble_env(r, bwrap != NULL, &err) < 0)
 		return fail_phase(r, idx, "CLIENT_ERROR", err.msg, 1);
-	char *shell = NULL;
-	int is_bash = 0;
-	if (pick_shell(r->bs, &shell, &is_bash, &err) < 0)
+	if (pick_shell(r->bs, &r->shell_path, &r->is_bash, &err) < 0)
 		return fail_phase(r, idx, "YAML_FILE_ERROR", err.msg, 1);
-	r->res->shell = shell;
+	r->res->shell = xstrdup(r->shell_path);
 	run_log(r, "Moving to directory %s", r->src);
-	if (start_shell(r, bwrap != NULL, shell, is_bash, &err) < 0) {
+	if (start_shell(r, bwrap != NULL, r->shell_path, r->is_bash, &err) < 0) {
 		r->faulted = 1;
 		return fail_phase(r, idx, "FAULT", err.msg, 0);
 	}
