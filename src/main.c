@@ -6,13 +6,12 @@
 
 #define FERRY_VERSION "0.1.0"
 
-static const char usage[] =
-        "usage: ferry <command> [options]\n"
-        "\n"
-        "commands:\n"
-        "  build     run a buildspec.yml on this machine (ferry build --help)\n"
-        "  secret    manage the secrets builds read (ferry secret --help)\n"
-        "  version   print ferry's version\n";
+static const char usage[] = "usage: ferry <command> [options]\n"
+                            "\n"
+                            "commands:\n"
+                            "  build     run a buildspec.yml on this machine (ferry build --help)\n"
+                            "  secret    manage the secrets builds read (ferry secret --help)\n"
+                            "  version   print ferry's version\n";
 
 int main(int argc, char **argv)
 {

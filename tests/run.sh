@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs ferry's test suites and ends with one line "N passed, N failed".
-# Usage: tests/run.sh [unit|e2e|fuzz|layers]...   (default: all)
+# Usage: tests/run.sh [layers|format|unit|e2e|fuzz]...   (default: all)
 # Unit tests are cmocka binaries built with ASan+UBSan (build/san/tests/test_*);
 # end-to-end tests drive build/san/ferry (see tests/e2e/README.md).
 set -u
@@ -15,7 +15,7 @@ PASSED=0 FAILED=0
 FAILURES=()
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers unit e2e fuzz)
+[ ${#suites[@]} -eq 0 ] && suites=(layers format unit e2e fuzz)
 
 record() { # name status(0=pass)
 	if [ "$2" = 0 ]; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); FAILURES+=("$1"); fi
@@ -30,6 +30,14 @@ run_layers() {
 		else
 			echo "FAIL layers:"; cat "$OUT/layers.txt"; record layers 1
 		fi
+	fi
+}
+
+run_format() {
+	if clang-format --dry-run --Werror $(find src tests -name '*.[ch]') >"$OUT/format.txt" 2>&1; then
+		echo "ok   format: every C file is clang-formatted"; record format 0
+	else
+		echo "FAIL format (run: make format):"; grep -o '^[^:]*:[0-9]*' "$OUT/format.txt" | sort -u | head; record format 1
 	fi
 }
 
@@ -87,7 +95,7 @@ run_fuzz() {
 
 for s in "${suites[@]}"; do
 	case "$s" in
-	layers) run_layers ;; unit) run_unit ;; e2e) run_e2e ;; fuzz) run_fuzz ;;
+	layers) run_layers ;; format) run_format ;; unit) run_unit ;; e2e) run_e2e ;; fuzz) run_fuzz ;;
 	*) echo "tests/run.sh: unknown suite $s (unit, e2e, fuzz, layers)"; exit 2 ;;
 	esac
 done

@@ -52,13 +52,13 @@ typedef int (*build_secret_fn)(void *ctx, const char *kind, const char *ref, cha
                                size_t *len, struct err *err);
 
 struct build_request {
-	const char *src_dir;        /* required: CODEBUILD_SRC_DIR */
-	const char *buildspec;      /* path, relative to src_dir; NULL: "buildspec.yml" */
-	const char *buildspec_text; /* an inline buildspec instead of a file (optional) */
-	const char *artifact_dir;   /* where the zips go; NULL: artifacts are not packaged */
-	const char *project;        /* NULL: the source directory's name */
-	int64_t build_number;       /* CODEBUILD_BUILD_NUMBER (0 → 1) */
-	const char *initiator;      /* CODEBUILD_INITIATOR; NULL: "ferry" */
+	const char *src_dir;             /* required: CODEBUILD_SRC_DIR */
+	const char *buildspec;           /* path, relative to src_dir; NULL: "buildspec.yml" */
+	const char *buildspec_text;      /* an inline buildspec instead of a file (optional) */
+	const char *artifact_dir;        /* where the zips go; NULL: artifacts are not packaged */
+	const char *project;             /* NULL: the source directory's name */
+	int64_t build_number;            /* CODEBUILD_BUILD_NUMBER (0 → 1) */
+	const char *initiator;           /* CODEBUILD_INITIATOR; NULL: "ferry" */
 	const char *const *base_env;     /* the "image" environment, NAME=value */
 	const char *const *project_env;  /* project-level variables (ENV_FILE), NAME=value */
 	const char *const *override_env; /* start-time overrides (--env), NAME=value */

@@ -37,9 +37,8 @@ struct report_summary {
 
 /* Fills `out`; returns -1 only for a broken request (not for bad report files). */
 FERRY_MUST_CHECK
-int reports_collect(const char *src_dir, const struct bs_report_group *group,
-                    const char *project, const struct logsink *log,
-                    struct report_summary *out, struct err *err);
+int reports_collect(const char *src_dir, const struct bs_report_group *group, const char *project,
+                    const struct logsink *log, struct report_summary *out, struct err *err);
 
 void report_summary_free(struct report_summary *s);
 

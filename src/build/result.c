@@ -36,7 +36,8 @@ static json_t *phase_json(const struct build_phase *p)
 	json_t *ctx = json_array();
 	if (p->context_code || p->context_message) {
 		json_t *c = json_object();
-		json_object_set_new(c, "statusCode", json_string(p->context_code ? p->context_code : ""));
+		json_object_set_new(c, "statusCode",
+		                    json_string(p->context_code ? p->context_code : ""));
 		json_object_set_new(c, "message",
 		                    json_string(p->context_message ? p->context_message : ""));
 		json_array_append_new(ctx, c);

@@ -23,7 +23,7 @@
 
 const char *build_status_name(enum build_status s)
 {
-	static const char *const names[] = {"SUCCEEDED", "FAILED", "FAULT",
+	static const char *const names[] = {"SUCCEEDED", "FAILED",  "FAULT",
 	                                    "TIMED_OUT", "STOPPED", "IN_PROGRESS"};
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "FAULT";
 }
@@ -105,8 +105,9 @@ static enum cmd_outcome run_command(struct run *r, const struct bs_command *c, c
 		if (!strncmp(err.msg, "run-as:", 7)) {
 			run_log(r, "%s", err.msg);
 			if (!f->message)
-				f->message = xasprintf("Error while executing command: %s. Reason: %s",
-				                       c->text, err.msg);
+				f->message =
+				        xasprintf("Error while executing command: %s. Reason: %s",
+				                  c->text, err.msg);
 			r->succeeding = 0;
 			return CMD_FAILED;
 		}
@@ -374,8 +375,10 @@ int build_run(const struct build_request *req, struct build_result *res)
 	struct run r = {.req = req, .res = res, .succeeding = 1};
 	r.out = outstream_new(req->log);
 	r.deadline_ms = mono_ms() + timeout_s * 1000;
-	r.hooks = (struct shell_hooks){.output = feed_output, .ctx = r.out,
-	                               .stop_fd = req->stop_fd, .deadline_ms = r.deadline_ms};
+	r.hooks = (struct shell_hooks){.output = feed_output,
+	                               .ctx = r.out,
+	                               .stop_fd = req->stop_fd,
+	                               .deadline_ms = r.deadline_ms};
 
 	instant_phase(&r, "SUBMITTED");
 	instant_phase(&r, "QUEUED");

@@ -24,8 +24,8 @@ struct run {
 	char *ctl;       /* work/ctl: scripts and fifos */
 	char *home_host; /* work/home: $HOME inside the sandbox */
 	const char *home_visible;
-	int succeeding;  /* CODEBUILD_BUILD_SUCCEEDING */
-	int retry;       /* a phase failed with on-failure RETRY and its pattern matched */
+	int succeeding; /* CODEBUILD_BUILD_SUCCEEDING */
+	int retry;      /* a phase failed with on-failure RETRY and its pattern matched */
 	char *shell_path;
 	int is_bash;
 	int stopped, timed_out, faulted;

@@ -17,7 +17,7 @@
 #include "util/fs.h"
 #include "util/timeutil.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define LOCAL_ACCOUNT "000000000000"
 
 static void make_uuid(char out[37])
@@ -69,8 +69,8 @@ static int provision(struct run *r)
 	struct build_result *res = r->res;
 	res->src_dir = xstrdup(r->src);
 	const char *slash = strrchr(r->src, '/');
-	res->project = xstrdup(req->project ? req->project
-	                                    : (slash && slash[1] ? slash + 1 : "local"));
+	res->project =
+	        xstrdup(req->project ? req->project : (slash && slash[1] ? slash + 1 : "local"));
 	res->build_number = req->build_number > 0 ? req->build_number : 1;
 	res->initiator = xstrdup(req->initiator ? req->initiator : "ferry");
 	char uuid[37];
@@ -169,9 +169,10 @@ static void codebuild_vars(struct run *r, int sandboxed)
 	char num[32], start[32];
 	snprintf(num, sizeof num, "%lld", (long long)res->build_number);
 	snprintf(start, sizeof start, "%lld", (long long)res->start_ms);
-	char *arn = xasprintf("arn:aws:codebuild:%s:%s:build/%s", reg, LOCAL_ACCOUNT, res->build_id);
-	char *parn = xasprintf("arn:aws:codebuild:%s:%s:project/%s", reg, LOCAL_ACCOUNT,
-	                       res->project);
+	char *arn =
+	        xasprintf("arn:aws:codebuild:%s:%s:build/%s", reg, LOCAL_ACCOUNT, res->build_id);
+	char *parn =
+	        xasprintf("arn:aws:codebuild:%s:%s:project/%s", reg, LOCAL_ACCOUNT, res->project);
 	envmap_set(e, "AWS_REGION", reg);
 	envmap_set(e, "AWS_DEFAULT_REGION", envmap_get(e, "AWS_DEFAULT_REGION") ?: reg);
 	envmap_set(e, "CODEBUILD_BUILD_ID", res->build_id);
@@ -199,8 +200,8 @@ static int put_layer(struct run *r, const char *const *kvs, const char *origin, 
 {
 	for (size_t i = 0; kvs && kvs[i]; i++) {
 		if (!strncmp(kvs[i], "CODEBUILD_", 10))
-			return err_set(err, "%s: %.*s is reserved for CodeBuild's own variables", origin,
-			               (int)strcspn(kvs[i], "="), kvs[i]);
+			return err_set(err, "%s: %.*s is reserved for CodeBuild's own variables",
+			               origin, (int)strcspn(kvs[i], "="), kvs[i]);
 		if (envmap_put(r->env, kvs[i], origin, err) < 0)
 			return -1;
 	}
@@ -283,16 +284,23 @@ static int start_shell(struct run *r, int sandboxed, const char *shell, int is_b
 	if (shared && (chmod(r->work, 0711) < 0 || chmod(r->ctl, 0711) < 0))
 		return err_errno(err, "%s", r->ctl);
 	if (sandboxed) {
-		struct sandbox_spec sp = {.src_dir = r->src, .ctl_dir = r->ctl,
-		                          .home_host = r->home_host, .home_visible = r->home_visible,
+		struct sandbox_spec sp = {.src_dir = r->src,
+		                          .ctl_dir = r->ctl,
+		                          .home_host = r->home_host,
+		                          .home_visible = r->home_visible,
 		                          .hidden_dir = r->req->hidden_dir};
 		sandbox_argv(&sp, &prefix);
 	}
 	envmap_export(r->env, &env);
 	struct shell_config cfg = {
-	        .ctl_dir = r->ctl, .argv_prefix = (const char *const *)prefix.v,
-	        .shell_path = shell, .is_bash = is_bash, .stateless = r->bs->v01,
-	        .env = (const char *const *)env.v, .cwd = r->src, .ctl_shared = shared,
+	        .ctl_dir = r->ctl,
+	        .argv_prefix = (const char *const *)prefix.v,
+	        .shell_path = shell,
+	        .is_bash = is_bash,
+	        .stateless = r->bs->v01,
+	        .env = (const char *const *)env.v,
+	        .cwd = r->src,
+	        .ctl_shared = shared,
 	};
 	int rc = shell_start(&cfg, &r->sh, err);
 	strv_free(&prefix);

@@ -81,7 +81,6 @@ static void free_copy(struct bs_artifacts *a)
 	strv_free(&a->exclude_paths);
 }
 
-
 static void log_emit(void *ctx, const char *line)
 {
 	run_log(ctx, "%s", line);
@@ -109,7 +108,8 @@ static int one_artifact(struct run *r, const struct bs_artifacts *spec, struct e
 	int rc = artifacts_zip(r->src, &a, zip, sink_of(r, &s), &ar, err);
 	if (rc == 0) {
 		struct build_result *res = r->res;
-		res->artifacts = xrealloc(res->artifacts, (res->nartifacts + 1) * sizeof(*res->artifacts));
+		res->artifacts =
+		        xrealloc(res->artifacts, (res->nartifacts + 1) * sizeof(*res->artifacts));
 		struct build_artifact *o = &res->artifacts[res->nartifacts++];
 		memset(o, 0, sizeof *o);
 		o->identifier = spec->identifier ? xstrdup(spec->identifier) : NULL;
@@ -197,8 +197,10 @@ static void cache_op(struct run *r, int save)
 		return;
 	struct bs_cache *spec = cache_spec(r);
 	struct logsink s;
-	struct cache_request cr = {.cache_dir = r->req->cache_dir, .src_dir = r->src,
-	                           .spec = spec, .log = sink_of(r, &s)};
+	struct cache_request cr = {.cache_dir = r->req->cache_dir,
+	                           .src_dir = r->src,
+	                           .spec = spec,
+	                           .log = sink_of(r, &s)};
 	cache_paths_for(r, &cr.home_host, &cr.home_visible);
 	struct err err;
 	if ((save ? cache_save(&cr, &err) : cache_restore(&cr, &err)) < 0)

@@ -45,10 +45,27 @@ void sandbox_argv(const struct sandbox_spec *s, struct strv *argv)
 {
 	strv_push(argv, sandbox_bwrap());
 	/* /tmp and /var/tmp as on any Linux machine: world-writable and sticky */
-	const char *fixed[] = {"--die-with-parent", "--unshare-pid", "--ro-bind", "/", "/",
-	                       "--dev", "/dev", "--proc", "/proc", "--perms", "1777",
-	                       "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/var/tmp",
-	                       "--perms", "1777", "--tmpfs", "/dev/shm"};
+	const char *fixed[] = {"--die-with-parent",
+	                       "--unshare-pid",
+	                       "--ro-bind",
+	                       "/",
+	                       "/",
+	                       "--dev",
+	                       "/dev",
+	                       "--proc",
+	                       "/proc",
+	                       "--perms",
+	                       "1777",
+	                       "--tmpfs",
+	                       "/tmp",
+	                       "--perms",
+	                       "1777",
+	                       "--tmpfs",
+	                       "/var/tmp",
+	                       "--perms",
+	                       "1777",
+	                       "--tmpfs",
+	                       "/dev/shm"};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		strv_push(argv, fixed[i]);
 	const char *tmpfs[] = {"/tmp", "/var/tmp", NULL};

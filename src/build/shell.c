@@ -41,7 +41,7 @@
 #include "util/timeutil.h"
 
 #define STATUS_RECORD_MAX (16 << 20) /* an exported environment larger than this is refused */
-#define CHUNK_MAX 4096               /* writes to a fifo up to PIPE_BUF are atomic */
+#define CHUNK_MAX         4096       /* writes to a fifo up to PIPE_BUF are atomic */
 
 struct shell {
 	struct shell_config cfg;
@@ -71,7 +71,8 @@ static char *ctl_path(const struct shell *sh, const char *name)
 
 static int valid_name(const char *s, size_t n)
 {
-	if (n == 0 || !(s[0] == '_' || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+	if (n == 0 ||
+	    !(s[0] == '_' || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
 		return 0;
 	for (size_t i = 1; i < n; i++) {
 		char c = s[i];
@@ -124,7 +125,8 @@ static int send_chunk(int fd, const char *text, const char *what, struct err *er
 {
 	size_t len = strlen(text);
 	if (len > CHUNK_MAX)
-		return err_set(err, "internal: %s chunk of %zu bytes exceeds %d", what, len, CHUNK_MAX);
+		return err_set(err, "internal: %s chunk of %zu bytes exceeds %d", what, len,
+		               CHUNK_MAX);
 	for (;;) {
 		ssize_t n = write(fd, text, len);
 		if (n < 0 && errno == EINTR)
@@ -185,7 +187,8 @@ static int hand_over(struct shell *sh, const char *run_as, struct err *err)
 		int rc = chown(p, uid, gid);
 		free(p);
 		if (rc < 0)
-			return err_errno(err, "run-as %s: chown %s", run_as ? run_as : "", names[i]);
+			return err_errno(err, "run-as %s: chown %s", run_as ? run_as : "",
+			                 names[i]);
 	}
 	if (chown(sh->worker_fifo, uid, gid) < 0)
 		return err_errno(err, "run-as: chown %s", sh->worker_fifo);

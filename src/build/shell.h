@@ -38,22 +38,22 @@
 struct shell; /* opaque */
 
 struct shell_config {
-	const char *ctl_dir;          /* private dir for fifos and scripts; same path in sandbox */
+	const char *ctl_dir; /* private dir for fifos and scripts; same path in sandbox */
 	const char *const *argv_prefix; /* sandbox launcher argv ending in "--", or NULL */
-	const char *shell_path;       /* absolute, e.g. "/bin/sh", "/bin/bash" */
+	const char *shell_path;         /* absolute, e.g. "/bin/sh", "/bin/bash" */
 	int is_bash;
-	int stateless;                /* buildspec 0.1: every command starts from the initial state */
-	const char *const *env;       /* initial environment, "NAME=value" */
-	const char *cwd;              /* initial working directory */
-	int ctl_shared;               /* make ctl files usable by other users (run-as) */
+	int stateless;          /* buildspec 0.1: every command starts from the initial state */
+	const char *const *env; /* initial environment, "NAME=value" */
+	const char *cwd;        /* initial working directory */
+	int ctl_shared;         /* make ctl files usable by other users (run-as) */
 };
 
 struct shell_hooks {
 	/* raw output bytes of every process of the build, as they come */
 	void (*output)(void *ctx, const char *data, size_t len);
 	void *ctx;
-	int stop_fd;          /* readable → stop; -1 for none */
-	int64_t deadline_ms;  /* mono_ms() deadline; 0 for none */
+	int stop_fd;         /* readable → stop; -1 for none */
+	int64_t deadline_ms; /* mono_ms() deadline; 0 for none */
 };
 
 enum shell_outcome {

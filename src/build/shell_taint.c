@@ -93,9 +93,8 @@ static int bash_array_use(const char *s)
 int shell_command_taints(const char *command, int is_bash)
 {
 	static const char *const words[] = {
-	        "alias", "unalias", "trap",   "exec",  "ulimit", "umask",
-	        "readonly", "eval", "source", "function", "hash", "enable",
-	        "shopt", "builtin",
+	        "alias", "unalias", "trap",     "exec", "ulimit", "umask", "readonly",
+	        "eval",  "source",  "function", "hash", "enable", "shopt", "builtin",
 	};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (has_word(command, words[i]))

@@ -85,27 +85,49 @@ static int parse_timeout(const char *s, int *seconds)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-	        {"env", required_argument, NULL, 'E'},  {"timeout", required_argument, NULL, 'T'},
-	        {"json", required_argument, NULL, 'J'}, {"no-sandbox", no_argument, NULL, 'N'},
-	        {"project", required_argument, NULL, 'P'}, {"data", required_argument, NULL, 'D'},
-	        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+	        {"env", required_argument, NULL, 'E'},
+	        {"timeout", required_argument, NULL, 'T'},
+	        {"json", required_argument, NULL, 'J'},
+	        {"no-sandbox", no_argument, NULL, 'N'},
+	        {"project", required_argument, NULL, 'P'},
+	        {"data", required_argument, NULL, 'D'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "s:b:a:e:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->src = optarg; break;
-		case 'b': o->buildspec = optarg; break;
-		case 'a': o->artifacts = optarg; break;
-		case 'e': o->env_file = optarg; break;
-		case 'J': o->json = optarg; break;
-		case 'N': o->no_sandbox = 1; break;
-		case 'P': o->project = optarg; break;
-		case 'D': o->data = optarg; break;
+		case 's':
+			o->src = optarg;
+			break;
+		case 'b':
+			o->buildspec = optarg;
+			break;
+		case 'a':
+			o->artifacts = optarg;
+			break;
+		case 'e':
+			o->env_file = optarg;
+			break;
+		case 'J':
+			o->json = optarg;
+			break;
+		case 'N':
+			o->no_sandbox = 1;
+			break;
+		case 'P':
+			o->project = optarg;
+			break;
+		case 'D':
+			o->data = optarg;
+			break;
 		case 'T':
 			if (parse_timeout(optarg, &o->timeout) < 0) {
-				fprintf(stderr, "ferry build: --timeout: \"%s\" is not a number of "
-				                "minutes (or 90s, 5m, 2h) up to 48 hours\n", optarg);
+				fprintf(stderr,
+				        "ferry build: --timeout: \"%s\" is not a number of "
+				        "minutes (or 90s, 5m, 2h) up to 48 hours\n",
+				        optarg);
 				return 2;
 			}
 			break;
@@ -115,13 +137,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			} else if (getenv(optarg)) {
 				strv_pushf(&o->overrides, "%s=%s", optarg, getenv(optarg));
 			} else {
-				fprintf(stderr, "ferry build: --env %s: not NAME=VALUE, and %s is not "
-				                "set in this environment\n", optarg, optarg);
+				fprintf(stderr,
+				        "ferry build: --env %s: not NAME=VALUE, and %s is not "
+				        "set in this environment\n",
+				        optarg, optarg);
 				return 2;
 			}
 			break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {
@@ -157,7 +185,8 @@ static int read_env_file(const char *path, struct strv *out)
 			p += 7;
 		char *eq = strchr(p, '=');
 		if (!eq || eq == p) {
-			fprintf(stderr, "%s:%d: expected NAME=value, found \"%s\"\n", path, lineno, p);
+			fprintf(stderr, "%s:%d: expected NAME=value, found \"%s\"\n", path, lineno,
+			        p);
 			rc = -1;
 			break;
 		}
@@ -171,9 +200,10 @@ static int check_reserved(const struct strv *sv, const char *origin)
 {
 	for (size_t i = 0; i < sv->n; i++) {
 		if (strncmp(sv->v[i], "CODEBUILD_", 10) == 0) {
-			fprintf(stderr, "ferry build: %s: %.*s is reserved for CodeBuild's own "
-			                "variables and cannot be set\n", origin,
-			        (int)strcspn(sv->v[i], "="), sv->v[i]);
+			fprintf(stderr,
+			        "ferry build: %s: %.*s is reserved for CodeBuild's own "
+			        "variables and cannot be set\n",
+			        origin, (int)strcspn(sv->v[i], "="), sv->v[i]);
 			return -1;
 		}
 	}
@@ -188,8 +218,8 @@ static void print_line(void *ctx, const char *line)
 	fflush(stdout);
 }
 
-static int resolve_secret(void *ctx, const char *kind, const char *ref, char **value,
-                          size_t *len, struct err *err)
+static int resolve_secret(void *ctx, const char *kind, const char *ref, char **value, size_t *len,
+                          struct err *err)
 {
 	struct store *st = ctx;
 	if (!st)
@@ -247,7 +277,8 @@ static int run(struct opts *o)
 	struct strv project_env = STRV_INIT, base_env = STRV_INIT;
 	if (o->env_file && read_env_file(o->env_file, &project_env) < 0)
 		return 2;
-	if (check_reserved(&project_env, o->env_file) < 0 || check_reserved(&o->overrides, "--env") < 0) {
+	if (check_reserved(&project_env, o->env_file) < 0 ||
+	    check_reserved(&o->overrides, "--env") < 0) {
 		strv_free(&project_env);
 		return 2;
 	}
@@ -274,16 +305,23 @@ static int run(struct opts *o)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
 	struct build_request req = {
-	        .src_dir = o->src, .buildspec = o->buildspec, .artifact_dir = o->artifacts,
-	        .project = project, .build_number = number, .initiator = getenv("USER"),
+	        .src_dir = o->src,
+	        .buildspec = o->buildspec,
+	        .artifact_dir = o->artifacts,
+	        .project = project,
+	        .build_number = number,
+	        .initiator = getenv("USER"),
 	        .base_env = (const char *const *)base_env.v,
 	        .project_env = (const char *const *)project_env.v,
 	        .override_env = (const char *const *)o->overrides.v,
 	        .timeout_seconds = o->timeout,
 	        .sandbox = o->no_sandbox ? BUILD_SANDBOX_NONE : BUILD_SANDBOX_AUTO,
-	        .hidden_dir = data, .cache_dir = cache,
-	        .resolve_secret = resolve_secret, .secret_ctx = st,
-	        .log = &sink, .stop_fd = stop_pipe[0],
+	        .hidden_dir = data,
+	        .cache_dir = cache,
+	        .resolve_secret = resolve_secret,
+	        .secret_ctx = st,
+	        .log = &sink,
+	        .stop_fd = stop_pipe[0],
 	};
 	struct build_result res;
 	build_run(&req, &res);

@@ -58,13 +58,15 @@ void cli_print_summary(FILE *f, const struct build_result *r)
 		char sz[32];
 		cli_size(a->size, sz, sizeof sz);
 		fprintf(f, "Artifact %s: %s (%ld files, %s, sha256 %.12s…)\n",
-		        a->identifier ? a->identifier : "primary", a->path, a->nfiles, sz, a->sha256);
+		        a->identifier ? a->identifier : "primary", a->path, a->nfiles, sz,
+		        a->sha256);
 	}
 	for (size_t i = 0; i < r->nreports; i++) {
 		const struct report_summary *s = &r->reports[i];
-		fprintf(f, "Report %s: %s, %ld tests: %ld passed, %ld failed, %ld skipped (%.2f s)\n",
-		        s->report_group_name, s->status, s->total, s->passed, s->failed + s->errored,
-		        s->skipped, s->duration_seconds);
+		fprintf(f,
+		        "Report %s: %s, %ld tests: %ld passed, %ld failed, %ld skipped (%.2f s)\n",
+		        s->report_group_name, s->status, s->total, s->passed,
+		        s->failed + s->errored, s->skipped, s->duration_seconds);
 	}
 	for (size_t i = 0; i < r->nexported; i++)
 		fprintf(f, "Exported %s=%s\n", r->exported[i].name, r->exported[i].value);

@@ -55,7 +55,8 @@ struct bs_phase_spec {
 
 struct bs_var {
 	char *name;
-	char *value; /* variables: the literal value; parameter-store/secrets-manager: the reference */
+	char *value; /* variables: the literal value; parameter-store/secrets-manager: the reference
+	              */
 	int line, col;
 };
 

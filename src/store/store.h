@@ -31,9 +31,9 @@ void store_close(struct store *st);
 FERRY_MUST_CHECK
 int store_build_number_next(struct store *st, const char *project, int64_t *out, struct err *err);
 
-#define STORE_NOT_FOUND 1
+#define STORE_NOT_FOUND  1
 #define SECRET_VALUE_MAX (64 << 10)
-#define SECRET_NAME_MAX 512
+#define SECRET_NAME_MAX  512
 
 /* Creates or replaces a secret. Names: 1..SECRET_NAME_MAX printable bytes, no spaces. */
 FERRY_MUST_CHECK

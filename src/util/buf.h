@@ -46,7 +46,10 @@ struct strv {
 	size_t cap;
 };
 
-#define STRV_INIT {NULL, 0, 0}
+#define STRV_INIT                                                                                  \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* Appends a copy of s (aborts on out-of-memory, like every allocation here). */
 void strv_push(struct strv *sv, const char *s);

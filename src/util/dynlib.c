@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void dynlib_load(const char *soname, const char *package, const char *const *names,
-                 void **table, size_t n)
+void dynlib_load(const char *soname, const char *package, const char *const *names, void **table,
+                 size_t n)
 {
 	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
@@ -17,8 +17,10 @@ void dynlib_load(const char *soname, const char *package, const char *const *nam
 	for (size_t i = 0; i < n; i++) {
 		table[i] = dlsym(h, names[i]);
 		if (!table[i]) {
-			fprintf(stderr, "ferry: %s has no %s (ferry was built against another "
-			                "version of %s)\n", soname, names[i], package);
+			fprintf(stderr,
+			        "ferry: %s has no %s (ferry was built against another "
+			        "version of %s)\n",
+			        soname, names[i], package);
 			exit(127);
 		}
 	}

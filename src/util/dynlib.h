@@ -17,7 +17,7 @@
 
 /* Fills `table[i]` with the address of `names[i]` from `soname`; `package` is the
  * Debian package that ships it. Thread-safe through the caller's pthread_once. */
-void dynlib_load(const char *soname, const char *package, const char *const *names,
-                 void **table, size_t n);
+void dynlib_load(const char *soname, const char *package, const char *const *names, void **table,
+                 size_t n);
 
 #endif

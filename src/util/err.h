@@ -13,7 +13,7 @@
 
 #include <stdarg.h>
 
-#define FERRY_MUST_CHECK __attribute__((warn_unused_result))
+#define FERRY_MUST_CHECK   __attribute__((warn_unused_result))
 #define FERRY_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 #define ERR_MSG_MAX 1024

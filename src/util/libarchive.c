@@ -13,7 +13,7 @@ static void load(void)
 {
 	static const char *const names[] = {
 #define LIBARCHIVE_NAME(f) #f,
-		LIBARCHIVE_FUNCS(LIBARCHIVE_NAME)
+	        LIBARCHIVE_FUNCS(LIBARCHIVE_NAME)
 #undef LIBARCHIVE_NAME
 	};
 	dynlib_load(FERRY_ARCHIVE_SONAME, "libarchive13", names, (void **)&api,

@@ -13,7 +13,7 @@ static void load(void)
 {
 	static const char *const names[] = {
 #define LIBGIT_NAME(f) #f,
-		LIBGIT_FUNCS(LIBGIT_NAME)
+	        LIBGIT_FUNCS(LIBGIT_NAME)
 #undef LIBGIT_NAME
 	};
 	dynlib_load(FERRY_GIT2_SONAME, "libgit2-1.5", names, (void **)&api,

@@ -12,19 +12,19 @@
 
 #include <git2.h>
 
-#define LIBGIT_FUNCS(X) \
-	X(git_libgit2_init) \
-	X(git_libgit2_shutdown) \
-	X(git_oid_tostr) \
-	X(git_reference_free) \
-	X(git_reference_is_branch) \
-	X(git_reference_shorthand) \
-	X(git_reference_target) \
-	X(git_remote_free) \
-	X(git_remote_lookup) \
-	X(git_remote_url) \
-	X(git_repository_free) \
-	X(git_repository_head) \
+#define LIBGIT_FUNCS(X)                                                                            \
+	X(git_libgit2_init)                                                                        \
+	X(git_libgit2_shutdown)                                                                    \
+	X(git_oid_tostr)                                                                           \
+	X(git_reference_free)                                                                      \
+	X(git_reference_is_branch)                                                                 \
+	X(git_reference_shorthand)                                                                 \
+	X(git_reference_target)                                                                    \
+	X(git_remote_free)                                                                         \
+	X(git_remote_lookup)                                                                       \
+	X(git_remote_url)                                                                          \
+	X(git_repository_free)                                                                     \
+	X(git_repository_head)                                                                     \
 	X(git_repository_open_ext)
 
 struct libgit_api {
@@ -37,18 +37,18 @@ struct libgit_api {
 const struct libgit_api *libgit_api(void);
 
 #ifndef LIBGIT_IMPL
-#define git_libgit2_init (libgit_api()->git_libgit2_init)
-#define git_libgit2_shutdown (libgit_api()->git_libgit2_shutdown)
-#define git_oid_tostr (libgit_api()->git_oid_tostr)
-#define git_reference_free (libgit_api()->git_reference_free)
+#define git_libgit2_init        (libgit_api()->git_libgit2_init)
+#define git_libgit2_shutdown    (libgit_api()->git_libgit2_shutdown)
+#define git_oid_tostr           (libgit_api()->git_oid_tostr)
+#define git_reference_free      (libgit_api()->git_reference_free)
 #define git_reference_is_branch (libgit_api()->git_reference_is_branch)
 #define git_reference_shorthand (libgit_api()->git_reference_shorthand)
-#define git_reference_target (libgit_api()->git_reference_target)
-#define git_remote_free (libgit_api()->git_remote_free)
-#define git_remote_lookup (libgit_api()->git_remote_lookup)
-#define git_remote_url (libgit_api()->git_remote_url)
-#define git_repository_free (libgit_api()->git_repository_free)
-#define git_repository_head (libgit_api()->git_repository_head)
+#define git_reference_target    (libgit_api()->git_reference_target)
+#define git_remote_free         (libgit_api()->git_remote_free)
+#define git_remote_lookup       (libgit_api()->git_remote_lookup)
+#define git_remote_url          (libgit_api()->git_remote_url)
+#define git_repository_free     (libgit_api()->git_repository_free)
+#define git_repository_head     (libgit_api()->git_repository_head)
 #define git_repository_open_ext (libgit_api()->git_repository_open_ext)
 #endif
 

@@ -31,12 +31,15 @@ static void start(struct fx *f, const char *shell_path, int is_bash)
 	free(sub);
 	const char *env[] = {"PATH=/usr/bin:/bin", "HOME=/root", "START=yes", NULL};
 	struct shell_config cfg = {
-	        .ctl_dir = f->ctl, .shell_path = shell_path, .is_bash = is_bash,
-	        .env = env, .cwd = f->dir,
+	        .ctl_dir = f->ctl,
+	        .shell_path = shell_path,
+	        .is_bash = is_bash,
+	        .env = env,
+	        .cwd = f->dir,
 	};
 	buf_init(&f->out, 1 << 20);
-	f->hooks = (struct shell_hooks){.output = on_output, .ctx = f, .stop_fd = -1,
-	                                .deadline_ms = mono_ms() + 20000};
+	f->hooks = (struct shell_hooks){
+	        .output = on_output, .ctx = f, .stop_fd = -1, .deadline_ms = mono_ms() + 20000};
 	if (shell_start(&cfg, &f->sh, &err) != 0)
 		fail_msg("%s", err.msg);
 }
@@ -256,18 +259,22 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_cd_persists, setup_sh, teardown),
 	        cmocka_unit_test_setup_teardown(test_plain_assignment_persists_and_is_exported,
 	                                        setup_sh, teardown),
-	        cmocka_unit_test_setup_teardown(test_exit_ends_only_its_command, setup_sh, teardown),
+	        cmocka_unit_test_setup_teardown(test_exit_ends_only_its_command, setup_sh,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_exit_ends_only_its_command, setup_bash,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_options_do_not_persist, setup_sh, teardown),
 	        cmocka_unit_test_setup_teardown(test_options_do_not_persist, setup_bash, teardown),
 	        cmocka_unit_test_setup_teardown(test_block_status, setup_sh, teardown),
 	        cmocka_unit_test_setup_teardown(test_functions_do_not_persist, setup_sh, teardown),
-	        cmocka_unit_test_setup_teardown(test_functions_do_not_persist, setup_bash, teardown),
+	        cmocka_unit_test_setup_teardown(test_functions_do_not_persist, setup_bash,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_error_names_script_line_4, setup_sh, teardown),
 	        cmocka_unit_test_setup_teardown(test_sh_has_no_double_brackets, setup_sh, teardown),
-	        cmocka_unit_test_setup_teardown(test_bash_arrays_do_not_persist, setup_bash, teardown),
-	        cmocka_unit_test_setup_teardown(test_background_process_survives, setup_sh, teardown),
+	        cmocka_unit_test_setup_teardown(test_bash_arrays_do_not_persist, setup_bash,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_background_process_survives, setup_sh,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_eval_words, setup_sh, teardown),
 	        cmocka_unit_test_setup_teardown(test_deadline, setup_sh, teardown),
 	        cmocka_unit_test_setup_teardown(test_stop_fd, setup_sh, teardown),
