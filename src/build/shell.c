@@ -13,13 +13,16 @@
  *               Q<n> \0 <value> \0 ... (n values)        answer to shell_eval()
  * Output of every process goes to one pipe whose read end ferry polls.
  *
- * Files: script.sh (the command, line 4 on), trailer.sh (reports the status, then
- * saves `export -p` to env.sh), env.sh (the state a fresh worker restores: written
- * after every command that returns, so after an `exit` it still holds the state of
- * the command before), init.sh (the initial state), opts.sh (pristine options),
- * restore.sh (a fresh worker's first chunk). Each command costs the worker two
- * small reads of the fifo and one record back: bash writes `export -p` one line
- * per write(2), which must not wake ferry for every variable.
+ * Files: script.sh (the command, line 4 on), trailer.sh (reports the status),
+ * env.sh (the state a fresh worker restores), init.sh (the initial state), opts.sh
+ * (pristine options), restore.sh (a fresh worker's first chunk).
+ *
+ * env.sh must hold the state of the last command that returned whenever a worker
+ * is replaced, so it is written (1) before a command that could end its shell —
+ * the state it then holds is the previous command's, as on CodeBuild — and (2)
+ * before a worker is asked to exit. Writing it after every command would cost bash
+ * a millisecond a command (it writes `export -p` one line per write(2)).
+ * Each command costs the worker two small reads of the fifo and one record back.
  */
 #include "build/shell.h"
 
@@ -158,11 +161,7 @@ static int write_ctl_files(struct shell *sh, const char *const *env, struct err 
 	free(init);
 	if (rc)
 		return -1;
-	const char *trailer =
-	        sh->cfg.stateless
-	                ? "command printf 'R%d\\000%s\\000' $? \"$PWD\" >\"$__ferry_st\"\n"
-	                : "command printf 'R%d\\000%s\\000' $? \"$PWD\" >\"$__ferry_st\"\n"
-	                  "command export -p >\"$__ferry_env\"\n";
+	const char *trailer = "command printf 'R%d\\000%s\\000' $? \"$PWD\" >\"$__ferry_st\"\n";
 	rc = write_ctl(sh, "trailer.sh", trailer, 0644, err);
 	if (!rc)
 		rc = write_ctl(sh, "opts.sh", "", 0600, err);
@@ -463,12 +462,14 @@ static void worker_gone(struct shell *sh)
 	sh->worker_user = NULL;
 }
 
-/* Asks a live worker to exit and waits for the agent's X record. */
+/* Asks a live worker to save its state and exit; waits for the agent's X record. */
 static int stop_worker(struct shell *sh, const struct shell_hooks *hooks, struct err *err)
 {
 	if (sh->worker_fd < 0)
 		return SHELL_DONE;
-	if (send_chunk(sh->worker_fd, "exit 0\n", "shell", err) < 0)
+	const char *bye =
+	        sh->cfg.stateless ? "exit 0\n" : "command export -p >\"$__ferry_env\"; exit 0\n";
+	if (send_chunk(sh->worker_fd, bye, "shell", err) < 0)
 		return -1;
 	for (;;) {
 		char *rec;
@@ -603,7 +604,9 @@ static int command_script(struct shell *sh, const char *command, const char *ass
 {
 	struct buf s;
 	buf_init(&s, (size_t)1 << 24);
-	int rc = buf_printf(&s, ". \"$__ferry_o\"; set -a; set --\n%s\n:\n%s\n",
+	int save = !sh->cfg.stateless && (!sh->cfg.is_bash || shell_command_may_exit(command));
+	int rc = buf_printf(&s, ". \"$__ferry_o\"; set -a; set --\n%s%s\n:\n%s\n",
+	                    save ? "command export -p >\"$__ferry_env\"; " : "",
 	                    assignments && *assignments ? assignments : ":", command);
 	char *path = ctl_path(sh, "script.sh");
 	if (rc < 0)

@@ -96,6 +96,13 @@ void shell_free(struct shell *sh);
 /* 1 when the command's text could leave state a fresh CodeBuild shell would not have. */
 int shell_command_taints(const char *command, int is_bash);
 
+/*
+ * 1 when the command could end its bash shell (exit, exec, set -e/-u, ${x?}, a
+ * sourced script, ...): the state is saved before it runs. dash also exits on a
+ * syntax error, so under dash the state is saved before every command.
+ */
+int shell_command_may_exit(const char *command);
+
 /* How many worker shells were started (for tests and the benchmark). */
 int shell_worker_starts(const struct shell *sh);
 

@@ -103,3 +103,15 @@ int shell_command_taints(const char *command, int is_bash)
 		return 1;
 	return is_bash && bash_array_use(command);
 }
+
+int shell_command_may_exit(const char *command)
+{
+	static const char *const words[] = {
+	        "exit", "exec", "set",      "errexit", "nounset", "kill",    "logout",  "source",
+	        "eval", "trap", "readonly", "shift",   "return",  "suspend", "builtin",
+	};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (has_word(command, words[i]))
+			return 1;
+	return strstr(command, "?}") != NULL || has_dot_command(command);
+}
