@@ -6,15 +6,21 @@
 
 #define FERRY_VERSION "0.1.0"
 
-static const char usage[] = "usage: ferry <command> [options]\n"
-                            "\n"
-                            "commands:\n"
-                            "  build     run a buildspec.yml on this machine (ferry build --help)\n"
-                            "  secret    manage the secrets builds read (ferry secret --help)\n"
-                            "  version   print ferry's version\n";
+static const char usage[] =
+        "usage: ferry <command> [options]\n"
+        "\n"
+        "commands:\n"
+        "  build     run a buildspec.yml on this machine (ferry build --help)\n"
+        "  secret    manage the secrets builds read (ferry secret --help)\n"
+        "  hash-files PATTERN...  the hash codebuild-hash-files prints (cache keys)\n"
+        "  version   print ferry's version\n";
 
 int main(int argc, char **argv)
 {
+	/* builds call ferry through a link of this name on their PATH (spec §7) */
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (!strcmp(self, "codebuild-hash-files"))
+		return cli_hash_files(argc, argv);
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		fputs(usage, argc < 2 ? stderr : stdout);
@@ -23,6 +29,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "build"))
 		return cli_build(argc - 1, argv + 1);
+	if (!strcmp(cmd, "hash-files"))
+		return cli_hash_files(argc - 1, argv + 1);
 	if (!strcmp(cmd, "secret"))
 		return cli_secret(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

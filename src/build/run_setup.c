@@ -191,6 +191,10 @@ static void codebuild_vars(struct run *r, int sandboxed)
 	}
 	if (sandboxed || !envmap_get(e, "HOME"))
 		envmap_set(e, "HOME", r->home_visible);
+	/* ferry's helpers, as CodeBuild's /codebuild/user/bin (codebuild-hash-files) */
+	char *path = xasprintf("%s/bin:%s", r->ctl, envmap_get(e, "PATH"));
+	envmap_set(e, "PATH", path);
+	free(path);
 	free(arn);
 	free(parn);
 	free(reg);
@@ -283,12 +287,20 @@ static int start_shell(struct run *r, int sandboxed, const char *shell, int is_b
 	int shared = any_run_as(r->bs);
 	if (shared && (chmod(r->work, 0711) < 0 || chmod(r->ctl, 0711) < 0))
 		return err_errno(err, "%s", r->ctl);
+	char *exe = realpath("/proc/self/exe", NULL);
+	char *bin = fs_join(r->ctl, "bin");
+	char *link = fs_join(bin, "codebuild-hash-files");
+	if (exe && (mkdir(bin, 0755) < 0 || symlink(exe, link) < 0))
+		run_log(r, "codebuild-hash-files is not available: %s", strerror(errno));
+	free(bin);
+	free(link);
 	if (sandboxed) {
 		struct sandbox_spec sp = {.src_dir = r->src,
 		                          .ctl_dir = r->ctl,
 		                          .home_host = r->home_host,
 		                          .home_visible = r->home_visible,
-		                          .hidden_dir = r->req->hidden_dir};
+		                          .hidden_dir = r->req->hidden_dir,
+		                          .self_exe = exe};
 		sandbox_argv(&sp, &prefix);
 	}
 	envmap_export(r->env, &env);
@@ -303,6 +315,7 @@ static int start_shell(struct run *r, int sandboxed, const char *shell, int is_b
 	        .ctl_shared = shared,
 	};
 	int rc = shell_start(&cfg, &r->sh, err);
+	free(exe);
 	strv_free(&prefix);
 	strv_free(&env);
 	return rc;

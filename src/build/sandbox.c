@@ -79,6 +79,12 @@ void sandbox_argv(const struct sandbox_spec *s, struct strv *argv)
 	        {s->ctl_dir, s->ctl_dir},
 	        {s->src_dir, s->src_dir},
 	};
+	if (s->self_exe) {
+		make_parents(argv, s->self_exe, tmpfs, sizeof tmpfs / sizeof tmpfs[0]);
+		strv_push(argv, "--ro-bind");
+		strv_push(argv, s->self_exe);
+		strv_push(argv, s->self_exe);
+	}
 	for (size_t i = 0; i < sizeof binds / sizeof binds[0]; i++) {
 		if (!binds[i][0] || !binds[i][1])
 			continue;

@@ -19,6 +19,7 @@ struct sandbox_spec {
 	const char *home_host;    /* directory bound at home_visible */
 	const char *home_visible; /* e.g. "/root" */
 	const char *hidden_dir;   /* may be NULL */
+	const char *self_exe;     /* ferry's binary, kept visible (read-only) for helpers */
 };
 
 /* Path of bwrap when it is installed and executable, else NULL. */

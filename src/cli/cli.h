@@ -14,6 +14,9 @@ int cli_build(int argc, char **argv);
 /* `ferry secret set|list|rm ...`: ferry's own secret store (cli/secret_cmd.c). */
 int cli_secret(int argc, char **argv);
 
+/* `codebuild-hash-files PATTERN...` / `ferry hash-files`: a hash for cache keys. */
+int cli_hash_files(int argc, char **argv);
+
 /*
  * The data directory: --data wins (passed as `flag`, may be NULL), then
  * $FERRY_DATA, then $XDG_DATA_HOME/ferry, then $HOME/.local/share/ferry.

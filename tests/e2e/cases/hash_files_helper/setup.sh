@@ -1,0 +1,1 @@
+echo "{\"lock\": 1}" > package-lock.json; mkdir -p deps
