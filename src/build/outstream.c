@@ -158,6 +158,48 @@ void outstream_feed(struct outstream *o, const char *data, size_t len)
 	}
 }
 
+/* Length of the longest suffix of `text` that is a proper prefix of a secret. */
+static size_t secret_prefix_suffix(const struct outstream *o, const char *text, size_t len)
+{
+	size_t best = 0;
+	for (size_t i = 0; i < o->secrets.n; i++) {
+		const char *s = o->secrets.v[i];
+		size_t sl = strlen(s);
+		for (size_t k = sl - 1 < len ? sl - 1 : len; k > best; k--) {
+			if (!memcmp(text + len - k, s, k)) {
+				best = k;
+				break;
+			}
+		}
+	}
+	return best;
+}
+
+void outstream_flush_partial(struct outstream *o)
+{
+	if (o->pending.len == 0)
+		return;
+	if (o->secrets.n == 0) {
+		outstream_flush(o);
+		return;
+	}
+	/* complete secrets are masked first; only a possible start of one is held */
+	char *masked = outstream_mask(o, o->pending.data);
+	size_t len = strlen(masked);
+	size_t hold = secret_prefix_suffix(o, masked, len);
+	if (hold < len) {
+		char *head = xstrndup(masked, len - hold);
+		keep_tail(o, head);
+		if (o->sink && o->sink->emit)
+			o->sink->emit(o->sink->ctx, head);
+		free(head);
+		buf_reset(&o->pending);
+		if (buf_append(&o->pending, masked + len - hold, hold) < 0)
+			abort(); /* cannot happen: smaller than what was there */
+	}
+	free(masked);
+}
+
 void outstream_flush(struct outstream *o)
 {
 	if (o->pending.len == 0)

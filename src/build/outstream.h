@@ -34,6 +34,12 @@ void outstream_feed(struct outstream *o, const char *data, size_t len);
 /* Emits a pending partial line. */
 void outstream_flush(struct outstream *o);
 
+/*
+ * Emits what a quiet process left without a newline (a prompt, a progress dot), as
+ * a line, except a tail that could be the start of a secret: that waits for more.
+ */
+void outstream_flush_partial(struct outstream *o);
+
 /* Emits one whole line of ferry's own (masked too). */
 void outstream_line(struct outstream *o, const char *line);
 

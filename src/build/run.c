@@ -359,6 +359,14 @@ static int start_over(struct run *r, size_t first)
 	return 0;
 }
 
+/* A line without its newline is shown after this long without output. */
+#define PARTIAL_LINE_MS 500
+
+static void flush_partial(void *ctx)
+{
+	outstream_flush_partial(ctx);
+}
+
 static void feed_output(void *ctx, const char *data, size_t len)
 {
 	outstream_feed(ctx, data, len);
@@ -378,7 +386,9 @@ int build_run(const struct build_request *req, struct build_result *res)
 	r.hooks = (struct shell_hooks){.output = feed_output,
 	                               .ctx = r.out,
 	                               .stop_fd = req->stop_fd,
-	                               .deadline_ms = r.deadline_ms};
+	                               .deadline_ms = r.deadline_ms,
+	                               .tick_ms = PARTIAL_LINE_MS,
+	                               .tick = flush_partial};
 
 	instant_phase(&r, "SUBMITTED");
 	instant_phase(&r, "QUEUED");

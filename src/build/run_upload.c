@@ -193,7 +193,7 @@ static void cache_spec_free(struct bs_cache *c)
 
 static void cache_op(struct run *r, int save)
 {
-	if (!r->bs->cache.present || r->bs->cache.paths.n == 0 || !r->req->cache_dir)
+	if (!r->bs->cache.present || !r->req->cache_dir)
 		return;
 	struct bs_cache *spec = cache_spec(r);
 	struct logsink s;

@@ -107,21 +107,11 @@ static int write_file(const char *path, const char *text, mode_t mode, struct er
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return err_errno(err, "%s", path);
-	size_t len = strlen(text);
-	const char *p = text;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			return err_errno(err, "%s", path);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	int rc = fs_write_all(fd, text, strlen(text));
+	if (rc < 0)
+		err_errno(err, "%s", path);
 	close(fd);
-	return 0;
+	return rc;
 }
 
 static int send_chunk(int fd, const char *text, const char *what, struct err *err)
@@ -414,18 +404,25 @@ static int wait_record(struct shell *sh, const struct shell_hooks *hooks, char *
 			stop_i = np;
 			pf[np++] = (struct pollfd){.fd = hooks->stop_fd, .events = POLLIN};
 		}
-		int timeout = -1;
+		int timeout = -1, ticking = 0;
 		if (hooks && hooks->deadline_ms) {
 			int64_t left = hooks->deadline_ms - mono_ms();
 			if (left <= 0)
 				return SHELL_TIMED_OUT;
 			timeout = left > 1000000 ? 1000000 : (int)left;
 		}
+		if (hooks && hooks->tick && hooks->tick_ms > 0 &&
+		    (timeout < 0 || hooks->tick_ms < timeout)) {
+			timeout = hooks->tick_ms;
+			ticking = 1;
+		}
 		int r = poll(pf, (nfds_t)np, timeout);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return err_errno(err, "poll");
+		if (r == 0 && ticking)
+			hooks->tick(hooks->ctx);
 		if (out_i >= 0 && pf[out_i].revents)
 			read_output(sh, hooks);
 		if (pf[0].revents && read_status(sh, err) < 0)

@@ -52,7 +52,9 @@ struct shell_hooks {
 	/* raw output bytes of every process of the build, as they come */
 	void (*output)(void *ctx, const char *data, size_t len);
 	void *ctx;
-	int stop_fd;         /* readable → stop; -1 for none */
+	int stop_fd; /* readable → stop; -1 for none */
+	int tick_ms; /* call tick() after this long without any event; 0: never */
+	void (*tick)(void *ctx);
 	int64_t deadline_ms; /* mono_ms() deadline; 0 for none */
 };
 

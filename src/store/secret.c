@@ -76,20 +76,6 @@ static void name_key(const unsigned char *master, const char *name, unsigned cha
 	sodium_memzero(&s, sizeof s);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int read_all(int fd, unsigned char *p, size_t len)
 {
 	while (len) {
@@ -134,7 +120,7 @@ static int key_create(struct store *st, const char *path, struct err *err)
 		err_errno(err, "%s", tmp);
 		goto out;
 	}
-	if (fchmod(fd, 0600) < 0 || write_all(fd, key, KEY_BYTES) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || fs_write_all(fd, key, KEY_BYTES) < 0 || fsync(fd) < 0) {
 		err_errno(err, "%s", tmp);
 		close(fd);
 		unlink(tmp);

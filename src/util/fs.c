@@ -53,7 +53,7 @@ int fs_read_file(const char *path, size_t max, char **data, size_t *len, struct 
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len) {
@@ -77,7 +77,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		free(tmp);
 		return -1;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		err_errno(err, "%s", tmp);
 		close(fd);
 		unlink(tmp);
@@ -225,7 +225,7 @@ int fs_copy_file(const char *from, const char *to, struct err *err)
 		}
 		if (n == 0)
 			break;
-		if (write_all(out, chunk, (size_t)n) < 0) {
+		if (fs_write_all(out, chunk, (size_t)n) < 0) {
 			rc = err_errno(err, "%s", to);
 			break;
 		}

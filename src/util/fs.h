@@ -21,6 +21,10 @@
 FERRY_MUST_CHECK
 int fs_read_file(const char *path, size_t max, char **data, size_t *len, struct err *err);
 
+/* write(2) until all of `data` is written (retrying on EINTR); -1 with errno. */
+FERRY_MUST_CHECK
+int fs_write_all(int fd, const void *data, size_t len);
+
 FERRY_MUST_CHECK
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *err);
 
