@@ -45,7 +45,7 @@ build/ferry: $(REL_OBJ) build/rel/main.o
 build/san/ferry: $(SAN_OBJ) build/san/main.o
 	$(CC) $(SAN_CFLAGS) $^ -o $@ $(PKG_LIBS)
 
-build/san/tests/%: tests/unit/%.c $(SAN_OBJ) tests/unit/testutil.h
+build/san/tests/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -Itests/unit $< $(SAN_OBJ) -o $@ $(PKG_LIBS) $(LAZY_LIBS) $(CMOCKA_LIBS)
 
