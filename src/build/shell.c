@@ -590,8 +590,10 @@ static int ensure_worker(struct shell *sh, const char *run_as, const struct shel
 		if (rc != SHELL_DONE)
 			return rc;
 	}
-	if (sh->worker_fd < 0 && start_worker(sh, run_as, err) < 0)
+	if (sh->worker_fd < 0 && start_worker(sh, run_as, err) < 0) {
+		worker_gone(sh); /* no half-started worker may look alive to the next command */
 		return -1;
+	}
 	return SHELL_DONE;
 }
 
