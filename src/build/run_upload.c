@@ -115,7 +115,7 @@ static int one_artifact(struct run *r, const struct bs_artifacts *spec, struct e
 		o->identifier = spec->identifier ? xstrdup(spec->identifier) : NULL;
 		o->path = zip;
 		zip = NULL;
-		o->name = a.name ? xstrdup(a.name) : NULL;
+		o->name = a.name ? outstream_mask(r->out, a.name) : NULL;
 		o->size = ar.size;
 		o->nfiles = ar.nfiles;
 		memcpy(o->sha256, ar.sha256, sizeof o->sha256);
@@ -126,6 +126,15 @@ static int one_artifact(struct run *r, const struct bs_artifacts *spec, struct e
 	free(zip);
 	free_copy(&a);
 	return rc;
+}
+
+static void mask_all(struct run *r, struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++) {
+		char *m = outstream_mask(r->out, sv->v[i]);
+		free(sv->v[i]);
+		sv->v[i] = m;
+	}
 }
 
 static void collect_reports(struct run *r)
@@ -144,6 +153,9 @@ static void collect_reports(struct run *r)
 			continue;
 		}
 		r->res->nreports++;
+		/* failure messages are test output: they may quote a secret */
+		mask_all(r, &sum->failures);
+		mask_all(r, &sum->problems);
 		run_log(r, "Report %s: %s — %ld tests, %ld passed, %ld failed, %ld skipped (%.3fs)",
 		        sum->report_group_name, sum->status, sum->total, sum->passed,
 		        sum->failed + sum->errored, sum->skipped, sum->duration_seconds);

@@ -1,0 +1,1 @@
+printf "tok-ABC-123-secret" | "$FERRY" secret set /CodeBuild/t
