@@ -32,6 +32,7 @@
 #define REPORT_SUITES_MAX   64  /* nesting depth of testsuite elements tracked */
 #define REPORT_FAILURES_MAX 20  /* as reports.h promises */
 #define REPORT_MESSAGE_MAX  200 /* bytes of a failure's first line */
+#define REPORT_TIME_MAX     1e9 /* seconds (~31 years); keeps every sum of times finite */
 
 enum case_status { CASE_PASSED, CASE_SKIPPED, CASE_FAILED, CASE_ERROR };
 
@@ -73,7 +74,8 @@ static const char *attr(const XML_Char **atts, const char *name)
 	return NULL;
 }
 
-/* A `time` attribute in seconds; 0 when absent or not a finite number >= 0. */
+/* A `time` attribute in seconds; 0 when absent or not a number in [0, REPORT_TIME_MAX]
+ * (two huge finite times would add up to infinity, which JSON cannot hold). */
 static int parse_time(const char *s, double *out)
 {
 	if (!s)
@@ -81,7 +83,7 @@ static int parse_time(const char *s, double *out)
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v) || v < 0)
+	if (end == s || errno || !isfinite(v) || v < 0 || v > REPORT_TIME_MAX)
 		return 0;
 	*out = v;
 	return 1;

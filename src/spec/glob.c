@@ -70,17 +70,21 @@ static int match_class(const char *p, unsigned char c, const char **end)
 	return hit ^ neg;
 }
 
-/* Matches the single pattern element at `p` against `c`; *next is set past it. */
-static int match_one(const char *p, unsigned char c, const char **next)
+/* Matches the single pattern element at `p` against `c`; *next is set past it.
+ * *unclosed is the leftmost '[' found not closed: when a class is not closed, no later
+ * one in the component is either, so a '[' at or after it is literal without another
+ * scan to the end (which made `*` and many unclosed '[' cubic in the length). */
+static int match_one(const char *p, unsigned char c, const char **next, const char **unclosed)
 {
 	if (*p == '?') {
 		*next = p + 1;
 		return 1;
 	}
-	if (*p == '[') {
+	if (*p == '[' && p < *unclosed) {
 		int r = match_class(p, c, next);
 		if (r >= 0)
 			return r;
+		*unclosed = p;
 	}
 	if (*p == '\\' && p[1])
 		p++;
@@ -91,7 +95,7 @@ static int match_one(const char *p, unsigned char c, const char **next)
 /* fnmatch-like match of one path component; no character is special in `s`. */
 static int comp_match(const char *p, const char *s)
 {
-	const char *star_p = NULL, *star_s = NULL;
+	const char *star_p = NULL, *star_s = NULL, *unclosed = p + strlen(p);
 	while (*s) {
 		const char *next;
 		if (*p == '*') {
@@ -101,7 +105,7 @@ static int comp_match(const char *p, const char *s)
 			star_s = s;
 			continue;
 		}
-		if (*p && match_one(p, (unsigned char)*s, &next)) {
+		if (*p && match_one(p, (unsigned char)*s, &next, &unclosed)) {
 			p = next;
 			s++;
 			continue;

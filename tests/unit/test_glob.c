@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "spec/glob.h"
@@ -150,6 +151,36 @@ static void test_match_refuses_escapes(void **state)
 	assert_false(glob_match("/etc/passwd", "etc/passwd"));
 	assert_false(glob_match("", ""));
 	assert_true(glob_match("./build/app", "build/app"));
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Found with fuzz_glob (an input past its -timeout): an unclosed '[' is literal, but
+ * each one was scanned to the end of the component again at every try of a `*`, so
+ * `*` + 1500 of them took seconds against a 3000-character name (cubic time); now it
+ * is well within a second. */
+static void test_match_unclosed_brackets_fast(void **state)
+{
+	(void)state;
+	char pat[1503], name[3001];
+	pat[0] = '*';
+	memset(pat + 1, '[', 1500);
+	strcpy(pat + 1501, "x");
+	memset(name, '[', 3000);
+	name[3000] = '\0';
+	double t0 = now();
+	assert_false(glob_match(pat, name));
+	name[2999] = 'x';
+	assert_true(glob_match(pat, name));
+	assert_true(now() - t0 < 1.0);
+	assert_true(glob_match("a[b[c", "a[b[c"));
+	assert_true(glob_match("*[[x", "ab[[x"));
+	assert_false(glob_match("*[[x", "ab[x"));
 }
 
 /* ---- glob_expand: §6.3 ---- */
@@ -411,6 +442,7 @@ int main(void)
 	        cmocka_unit_test(test_match_doublestar_zero_or_more),
 	        cmocka_unit_test(test_match_leading_dots_not_special),
 	        cmocka_unit_test(test_match_refuses_escapes),
+	        cmocka_unit_test(test_match_unclosed_brackets_fast),
 	        T(test_expand_all_files),
 	        T(test_expand_dir_star_not_deeper),
 	        T(test_expand_dir_doublestar),

@@ -137,6 +137,22 @@ static void test_duration_falls_back_to_suite_time(void **state)
 	assert_int_equal(f->s.total, 3);
 }
 
+/* Found by fuzz_reports: two huge but finite times added up to infinity, which the
+ * result JSON cannot hold (json_real() refuses it, so durationInSeconds went missing).
+ * A time beyond REPORT_TIME_MAX counts as absent. */
+static void test_duration_stays_finite(void **state)
+{
+	struct fixture *f = *state;
+	tu_write(f->src, "reports/a.xml",
+	         "<testsuite name=\"s\" time=\"4\"><testcase name=\"a\" time=\"1e308\"/>"
+	         "<testcase name=\"b\" time=\"1.7e308\"/></testsuite>");
+	tu_write(f->src, "reports/b.xml",
+	         "<testsuite name=\"t\"><testcase name=\"c\" time=\"0.5\"/></testsuite>");
+	collect(f);
+	assert_int_equal(f->s.total, 3);
+	assert_true(f->s.duration_seconds > 4.499 && f->s.duration_seconds < 4.501);
+}
+
 /* The failing cases are listed as "<class>.<case>: first line of the message". */
 static void test_failures_listed_with_first_line(void **state)
 {
@@ -318,6 +334,7 @@ int main(void)
 	        T(test_summary_counts_and_failed_status),
 	        T(test_duration_from_cases),
 	        T(test_duration_falls_back_to_suite_time),
+	        T(test_duration_stays_finite),
 	        T(test_failures_listed_with_first_line),
 	        T(test_failures_capped),
 	        T(test_nested_suites_succeeded),
