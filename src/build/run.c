@@ -303,9 +303,10 @@ static void finalize(struct run *r)
 		shell_free(r->sh);
 		r->sh = NULL;
 	}
-	if (r->work) {
+	const char *mine[] = {r->ctl, r->work}; /* ctl may live apart, on tmpfs */
+	for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++) {
 		struct err err;
-		if (fs_rm_rf(r->work, &err) < 0)
+		if (mine[i] && fs_rm_rf(mine[i], &err) < 0)
 			run_log(r, "Could not remove the build's private files: %s", err.msg);
 	}
 	run_phase_end(r, idx, "SUCCEEDED", NULL, NULL);

@@ -68,11 +68,11 @@ void sandbox_argv(const struct sandbox_spec *s, struct strv *argv)
 	                       "/dev/shm"};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		strv_push(argv, fixed[i]);
-	const char *tmpfs[] = {"/tmp", "/var/tmp", NULL};
+	const char *tmpfs[] = {"/tmp", "/var/tmp", "/dev/shm", NULL};
 	if (s->hidden_dir && fs_is_dir(s->hidden_dir)) {
 		strv_push(argv, "--tmpfs");
 		strv_push(argv, s->hidden_dir);
-		tmpfs[2] = s->hidden_dir;
+		tmpfs[3] = s->hidden_dir;
 	}
 	const char *binds[][2] = {
 	        {s->home_host, s->home_visible},
