@@ -2,11 +2,13 @@
 PKGS := yaml-0.1 jansson sqlite3 libsodium expat
 # Loaded on first use, not linked (see src/util/dynlib.h): their dependencies would
 # cost ~25 ms at every start. Their sonames come from the installed -dev packages.
-LAZY_PKGS := libgit2 libarchive
+LAZY_PKGS := libgit2 libarchive libmicrohttpd libcurl
 CC ?= cc
 soname = $(shell objdump -p $$(pkg-config --variable=libdir $(1))/$(2) 2>/dev/null | awk '/SONAME/ {print $$2}')
 SONAMES := -DFERRY_GIT2_SONAME='"$(call soname,libgit2,libgit2.so)"' \
-           -DFERRY_ARCHIVE_SONAME='"$(call soname,libarchive,libarchive.so)"'
+           -DFERRY_ARCHIVE_SONAME='"$(call soname,libarchive,libarchive.so)"' \
+           -DFERRY_MHD_SONAME='"$(call soname,libmicrohttpd,libmicrohttpd.so)"' \
+           -DFERRY_CURL_SONAME='"$(call soname,libcurl,libcurl.so)"'
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null) $(SONAMES)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LAZY_LIBS := $(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)
