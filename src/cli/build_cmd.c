@@ -248,6 +248,22 @@ static void end_orphans(void)
 	}
 }
 
+/* After an unusable input, one line on stderr saying that nothing ran, and how to
+ * point ferry at the right files when none was found. */
+static void hint_input_error(const struct build_result *res)
+{
+	const char *msg = NULL;
+	for (size_t i = 0; i < res->nphases; i++)
+		if (!strcmp(res->phases[i].status, "FAILED") && res->phases[i].context_message)
+			msg = res->phases[i].context_message;
+	if (msg && !strncmp(msg, "stat ", 5))
+		fputs("ferry build: no buildspec there; run it in your project's directory, or "
+		      "name them with -s SOURCE_DIR and -b BUILDSPEC\n",
+		      stderr);
+	else
+		fputs("ferry build: nothing ran: the input above is unusable\n", stderr);
+}
+
 static char *cache_dir_for(const char *data, const char *src)
 {
 	char *real = realpath(src, NULL);
@@ -328,6 +344,8 @@ static int run(struct opts *o)
 	end_orphans();
 	cli_print_summary(stdout, &res);
 	int code = res.input_error ? 2 : res.status == BUILD_SUCCEEDED ? 0 : 1;
+	if (res.input_error)
+		hint_input_error(&res);
 	if (o->json) {
 		char *js = build_result_json(&res);
 		if (fs_write_atomic(o->json, js, strlen(js), 0644, &err) < 0) {
