@@ -30,6 +30,12 @@ static const char *const migrations[] = {
         "CREATE TABLE secrets(name TEXT PRIMARY KEY, nonce BLOB NOT NULL, box BLOB NOT NULL,"
         " updated_ms INTEGER NOT NULL);"
         "CREATE TABLE build_counters(project TEXT PRIMARY KEY, last INTEGER NOT NULL);",
+        /* 2: API tokens (store/token.c): a hash of each token, never the token; one
+         * live token per name, revoked ones kept so they are reported as revoked */
+        "CREATE TABLE tokens(id TEXT PRIMARY KEY, name TEXT NOT NULL, hash BLOB NOT NULL UNIQUE,"
+        " scopes TEXT NOT NULL, created_ms INTEGER NOT NULL, last_used_ms INTEGER,"
+        " revoked_ms INTEGER);"
+        "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_ms IS NULL;",
 };
 
 #define MIGRATIONS_N ((int)(sizeof migrations / sizeof migrations[0]))
