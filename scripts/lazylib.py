@@ -40,7 +40,7 @@ struct {name}_api {{
 const struct {name}_api *{name}_api(void);
 
 #ifndef {up}_IMPL
-""" + "\n".join(f"#define {f} ({name}_api()->{f})" for f in funcs) + """
+""" + "\n".join(f"#undef {f} /* some headers define their functions as macros too */\n#define {f} ({name}_api()->{f})" for f in funcs) + """
 #endif
 
 #endif
