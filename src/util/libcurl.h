@@ -33,14 +33,14 @@ struct libcurl_api {
 const struct libcurl_api *libcurl_api(void);
 
 #ifndef LIBCURL_IMPL
-#define curl_global_init    (libcurl_api()->curl_global_init)
-#define curl_easy_init      (libcurl_api()->curl_easy_init)
-#define curl_easy_cleanup   (libcurl_api()->curl_easy_cleanup)
-#define curl_easy_setopt    (libcurl_api()->curl_easy_setopt)
-#define curl_easy_perform   (libcurl_api()->curl_easy_perform)
-#define curl_easy_getinfo   (libcurl_api()->curl_easy_getinfo)
-#define curl_easy_strerror  (libcurl_api()->curl_easy_strerror)
-#define curl_slist_append   (libcurl_api()->curl_slist_append)
+#define curl_global_init   (libcurl_api()->curl_global_init)
+#define curl_easy_init     (libcurl_api()->curl_easy_init)
+#define curl_easy_cleanup  (libcurl_api()->curl_easy_cleanup)
+#define curl_easy_setopt   (libcurl_api()->curl_easy_setopt)
+#define curl_easy_perform  (libcurl_api()->curl_easy_perform)
+#define curl_easy_getinfo  (libcurl_api()->curl_easy_getinfo)
+#define curl_easy_strerror (libcurl_api()->curl_easy_strerror)
+#define curl_slist_append  (libcurl_api()->curl_slist_append)
 #undef curl_slist_free_all
 #define curl_slist_free_all (libcurl_api()->curl_slist_free_all)
 #endif
