@@ -445,7 +445,8 @@ static int apply_merge(struct builder *b, struct ynode *map, yaml_mark_t m)
 		free(refs);
 		return -1;
 	}
-	qsort(refs, kept, sizeof *refs, keyref_pos_cmp);
+	if (kept) /* `<<: {}` merges nothing: refs may be NULL, which qsort must not get */
+		qsort(refs, kept, sizeof *refs, keyref_pos_cmp);
 	for (size_t i = 0; i + 1 < map->n; i += 2)
 		if (is_merge_key(map->items[i])) {
 			bury(b, map->items[i]);

@@ -217,6 +217,18 @@ static void test_merge_key(void **state)
 	ytree_free(r);
 }
 
+/* Merging an empty mapping leaves an empty mapping (found by fuzz_buildspec: the
+ * empty merge used to hand qsort a NULL array, undefined behaviour). */
+static void test_merge_of_empty_mapping(void **state)
+{
+	(void)state;
+	struct ynode *r = parse_ok("use:\n  <<: {}\n");
+	const struct ynode *u = ytree_get(r, "use");
+	assert_int_equal(u->kind, YNODE_MAP);
+	assert_int_equal(u->n, 0);
+	ytree_free(r);
+}
+
 /* Invalid UTF-8 is a reader error with a position. */
 static void test_invalid_utf8(void **state)
 {
@@ -263,6 +275,7 @@ int main(void)
 	        cmocka_unit_test(test_empty_document_is_null),
 	        cmocka_unit_test(test_json_document),
 	        cmocka_unit_test(test_merge_key),
+	        cmocka_unit_test(test_merge_of_empty_mapping),
 	        cmocka_unit_test(test_invalid_utf8),
 	        cmocka_unit_test(test_complex_key_refused),
 	        cmocka_unit_test(test_get_and_kind_names),
