@@ -4,14 +4,13 @@
  * strings, yes/no words.
  */
 #include "spec/buildspec_int.h"
+#include "spec/suggest.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define SUGGEST_WORD_MAX 64 /* longer words get no suggestion */
 
 static void vformat(char *out, size_t size, const char *fmt, va_list ap)
 {
@@ -87,60 +86,9 @@ void bs_path(char out[BS_PATH_MAX], const char *parent, const char *key)
 	out[n] = '\0';
 }
 
-static int same_ci(char a, char b)
-{
-	return tolower((unsigned char)a) == tolower((unsigned char)b);
-}
-
-/* Edit distance counting a swap of neighbours as one edit (optimal string alignment),
- * over lower-cased words: "Commands" is 0 from "commands", "kye" 1 from "key". */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t rows[3][SUGGEST_WORD_MAX + 1];
-	size_t *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = prev[j - 1] + (same_ci(a[i - 1], b[j - 1]) ? 0 : 1);
-			if (prev[j] + 1 < best)
-				best = prev[j] + 1;
-			if (cur[j - 1] + 1 < best)
-				best = cur[j - 1] + 1;
-			if (i > 1 && j > 1 && same_ci(a[i - 1], b[j - 2]) &&
-			    same_ci(a[i - 2], b[j - 1]) && prev2[j - 2] + 1 < best)
-				best = prev2[j - 2] + 1;
-			cur[j] = best;
-		}
-		size_t *t = prev2;
-		prev2 = prev;
-		prev = cur;
-		cur = t;
-	}
-	return prev[lb];
-}
-
 const char *bs_suggest(const char *word, const char *const *known)
 {
-	size_t wl = strlen(word);
-	if (wl == 0 || wl > SUGGEST_WORD_MAX)
-		return NULL;
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	for (size_t i = 0; known[i]; i++) {
-		if (strlen(known[i]) > SUGGEST_WORD_MAX)
-			continue;
-		size_t d = distance(word, known[i]);
-		if (d < best_d) {
-			best_d = d;
-			best = known[i];
-		}
-	}
-	/* Short words are too easily one edit away from anything. */
-	size_t limit = wl <= 4 ? 1 : 2;
-	return best_d <= limit ? best : NULL;
+	return spec_suggest(word, known);
 }
 
 static void join_known(char *out, size_t size, const char *const *known)
