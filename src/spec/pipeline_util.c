@@ -16,13 +16,7 @@
 
 void *pl_grow(void *arr, size_t n, size_t elem)
 {
-	size_t cap = 0;
-	if (n > 0)
-		for (cap = 4; cap < n; cap *= 2)
-			;
-	if (n < cap)
-		return arr;
-	return xrealloc(arr, (cap ? cap * 2 : 4) * elem);
+	return xgrow(arr, n, elem);
 }
 
 int pl_fail(struct plctx *c, const struct ynode *at, const char *fmt, ...)

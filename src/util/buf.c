@@ -63,6 +63,17 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+void *xgrow(void *arr, size_t n, size_t elem)
+{
+	size_t cap = 0;
+	if (n > 0)
+		for (cap = 4; cap < n; cap *= 2)
+			;
+	if (n < cap)
+		return arr;
+	return xrealloc(arr, (cap ? cap * 2 : 4) * elem);
+}
+
 void buf_init(struct buf *b, size_t max)
 {
 	b->data = NULL;

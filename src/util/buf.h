@@ -60,6 +60,10 @@ int strv_contains(const struct strv *sv, const char *s);
 void strv_sort(struct strv *sv);
 void strv_free(struct strv *sv);
 
+/* Grows an array being filled one element at a time: call before storing element
+ * `n` (0-based); capacity doubles from 4, so appends are amortised O(1). */
+void *xgrow(void *arr, size_t n, size_t elem);
+
 /* Allocation helpers that abort with a message on out-of-memory. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -69,34 +69,9 @@ static UNUSED void assert_prefix(const char *s, const char *prefix)
 		fail_msg("\"%s\" does not start with \"%s\"", s, prefix);
 }
 
-/* tests/unit/data, found from the binary's place or the working directory. */
 static UNUSED char *pl_data_dir(void)
 {
-	const char *env = getenv("FERRY_TEST_DATA");
-	if (env && *env)
-		return xstrdup(env);
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	for (int up = 0; up < 4; up++) {
-		char *slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-	}
-	char *candidates[] = {fs_join(exe, "tests/unit/data"), xstrdup("tests/unit/data"),
-	                      xstrdup("../unit/data")};
-	char *found = NULL;
-	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-		char *probe = fs_join(candidates[i], "pipeline-static-site.json");
-		if (!found && access(probe, R_OK) == 0)
-			found = xstrdup(candidates[i]);
-		free(probe);
-		free(candidates[i]);
-	}
-	if (!found)
-		fail_msg("tests/unit/data not found: run from the repository or set "
-		         "FERRY_TEST_DATA");
-	return found;
+	return tu_data_dir("pipeline-static-site.json");
 }
 
 /* Loads tests/unit/data/<name>, shown as <name> in messages. */

@@ -9,36 +9,9 @@
 
 /* ---- helpers ---- */
 
-/* <repo>/tests/unit/data: $FERRY_TEST_DATA, else found from the binary
- * (<repo>/build/san/tests/test_webhook) or the working directory (the repo, or
- * tests/out where tests/run.sh runs the tests). */
 static char *data_dir(void)
 {
-	const char *env = getenv("FERRY_TEST_DATA");
-	if (env && *env)
-		return xstrdup(env);
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	for (int up = 0; up < 4; up++) {
-		char *slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-	}
-	char *candidates[] = {fs_join(exe, "tests/unit/data"), xstrdup("tests/unit/data"),
-	                      xstrdup("../unit/data")};
-	char *found = NULL;
-	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-		char *probe = fs_join(candidates[i], "webhook-github-push.json");
-		if (!found && access(probe, R_OK) == 0)
-			found = xstrdup(candidates[i]);
-		free(probe);
-		free(candidates[i]);
-	}
-	if (!found)
-		fail_msg("tests/unit/data not found: run from the repository or set "
-		         "FERRY_TEST_DATA");
-	return found;
+	return tu_data_dir("webhook-github-push.json");
 }
 
 static char *fixture(const char *name, size_t *len)

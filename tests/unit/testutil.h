@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,38 @@ static inline char *tu_read(const char *dir, const char *rel)
 		fail_msg("%s", err.msg);
 	free(p);
 	return data;
+}
+
+/* <repo>/tests/unit/data: $FERRY_TEST_DATA, else found from the binary
+ * (<repo>/build/san/tests/test_x) or the working directory (the repo, or tests/out
+ * where tests/run.sh runs the tests); `probe` is a file that must be there. */
+static inline char *tu_data_dir(const char *probe)
+{
+	const char *env = getenv("FERRY_TEST_DATA");
+	if (env && *env)
+		return xstrdup(env);
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	for (int up = 0; up < 4; up++) {
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	char *candidates[] = {fs_join(exe, "tests/unit/data"), xstrdup("tests/unit/data"),
+	                      xstrdup("../unit/data")};
+	char *found = NULL;
+	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+		char *p = fs_join(candidates[i], probe);
+		if (!found && access(p, R_OK) == 0)
+			found = xstrdup(candidates[i]);
+		free(p);
+		free(candidates[i]);
+	}
+	if (!found)
+		fail_msg("tests/unit/data not found: run from the repository or set "
+		         "FERRY_TEST_DATA");
+	return found;
 }
 
 #endif
