@@ -1,5 +1,5 @@
 # ferry — build, test, demo.  `make` builds build/ferry; `make test` runs everything.
-PKGS := yaml-0.1 jansson sqlite3 libsodium expat
+PKGS := yaml-0.1 jansson sqlite3 libsodium expat libuv
 # Loaded on first use, not linked (see src/util/dynlib.h): their dependencies would
 # cost ~25 ms at every start. Their sonames come from the installed -dev packages.
 LAZY_PKGS := libgit2 libarchive libmicrohttpd libcurl

@@ -1,0 +1,79 @@
+/*
+ * action.h — the actions a pipeline runs, each in its own child process:
+ * `ferry __action JOBDIR` reads JOBDIR/job.json, does the work, writes
+ * JOBDIR/result.json atomically and exits. The engine (src/engine/) spawns it,
+ * gives it a pipe as stdout and stderr (the action's log, which the engine copies
+ * into the action's log file), and reads result.json when the child has exited.
+ * A crash or a leak in an action cannot take the daemon down.
+ *
+ * job.json (written by the engine; every path absolute):
+ *   {
+ *     "kind": "source_git" | "build",
+ *     "pipeline": "site", "executionId": "<uuid>", "stage": "Build", "action": "Build",
+ *     "actionExecutionId": "<uuid>",
+ *     "dataDir": "/var/lib/ferry",            ferry's data dir (secrets, caches)
+ *     "workDir": "JOBDIR/work",               scratch space; the engine removes it after
+ *     "configuration": {"KEY": "resolved value", ...},
+ *     "inputs":  [{"name": "SourceArtifact", "path": "/…/x.zip", "revision": "sha"|null}],
+ *     "outputs": [{"name": "BuildArtifact",  "path": "/…/y.zip"}],
+ *       where the action must write each output artifact (its parent exists);
+ *     "source": {                             kind source_git only
+ *       "location": "/srv/git/site.git" | "https://…",  resolved: a name is already a path
+ *       "repositoryName": "site" | "acme/site",
+ *       "branch": "main",
+ *       "commit": "<sha>" | null,             null: the branch's head now
+ *       "cloneRef": false,                    OutputArtifactFormat CODEBUILD_CLONE_REF
+ *       "connectionArn": "…" | null,
+ *       "provider": "CodeCommit" | "CodeStarSourceConnection",
+ *       "mirrorDir": "/var/lib/ferry/mirrors/<hash>.git"   where URLs are fetched to
+ *     },
+ *     "project": {                            kind build only
+ *       "name": "site",
+ *       "buildspec": "buildspec.yml" | "<inline text>" | null,
+ *       "buildspecInline": false,
+ *       "environmentVariables": [{"name": "N", "value": "V", "type": "PLAINTEXT"}],
+ *       "timeoutMinutes": 60,
+ *       "buildNumber": 7
+ *     },
+ *     "sandbox": true                         build only: bubblewrap when installed
+ *   }
+ *
+ * result.json (written by the action, atomically, before it exits 0):
+ *   {
+ *     "status": "Succeeded" | "Failed",
+ *     "summary": "one line for the UI",
+ *     "errorCode": "JobFailed" | null, "errorMessage": "…" | null,
+ *     "externalExecutionId": "<build id or commit>" | null,
+ *     "outputVariables": {"CommitId": "…", …},
+ *     "outputs": [{"name": "SourceArtifact", "path": "…", "sha256": "…", "size": 123,
+ *                  "revision": "sha" | null}],
+ *     "revision": {"revisionId": "<sha>", "revisionSummary": "first line", "created": ms}
+ *                  | null                  source actions only
+ *   }
+ * An action that exits without a valid result.json (crash, kill) is Failed by the
+ * engine with a summary naming the exit status or signal.
+ *
+ * Signals: SIGTERM asks the action to stop (a build ends STOPPED and reports Failed
+ * with the summary "stopped"); the engine sends it to the child's process group.
+ *
+ * Invariants:
+ *  - an output file is complete when result.json names it (written to a temporary
+ *    name in the same directory, then renamed);
+ *  - nothing secret is written to stdout/stderr or result.json (build logs are masked);
+ *  - a CODE_ZIP output holds the tree of the commit, without `.git`; a CODEBUILD_CLONE_REF
+ *    output is the JSON of ../shared/spec/pipeline.md §4.3.
+ */
+#ifndef FERRY_ACTIONS_ACTION_H
+#define FERRY_ACTIONS_ACTION_H
+
+#include "util/err.h"
+
+#define ACTION_JOB_FILE    "job.json"
+#define ACTION_RESULT_FILE "result.json"
+
+/* `ferry __action JOBDIR`: runs the job, writes the result. Returns the exit code:
+ * 0 when result.json was written (whatever the action's status), 1 when it could not
+ * be (the reason on stderr). */
+int action_main(int argc, char **argv);
+
+#endif
