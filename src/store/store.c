@@ -36,6 +36,53 @@ static const char *const migrations[] = {
         " scopes TEXT NOT NULL, created_ms INTEGER NOT NULL, last_used_ms INTEGER,"
         " revoked_ms INTEGER);"
         "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_ms IS NULL;",
+        /* 3: the pipeline engine (store/pipelines.c, store/executions.c). Deleting a
+         * pipeline deletes its history through the foreign keys. */
+        "CREATE TABLE pipelines(name TEXT PRIMARY KEY, version INTEGER NOT NULL,"
+        " declaration TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+        "CREATE TABLE pipeline_versions(name TEXT NOT NULL REFERENCES pipelines(name)"
+        " ON DELETE CASCADE, version INTEGER NOT NULL, declaration TEXT NOT NULL,"
+        " created_ms INTEGER NOT NULL, PRIMARY KEY(name, version));"
+        "CREATE TABLE executions(id TEXT PRIMARY KEY, pipeline TEXT NOT NULL"
+        " REFERENCES pipelines(name) ON DELETE CASCADE, version INTEGER NOT NULL,"
+        " seq INTEGER NOT NULL, status TEXT NOT NULL, status_summary TEXT,"
+        " trigger_type TEXT NOT NULL, trigger_detail TEXT, variables TEXT NOT NULL,"
+        " source_commit TEXT, stage TEXT, waiting INTEGER NOT NULL, wait_seq INTEGER NOT NULL,"
+        " stop_mode TEXT, stop_reason TEXT, client_token TEXT, started_ms INTEGER NOT NULL,"
+        " updated_ms INTEGER NOT NULL, UNIQUE(pipeline, seq));"
+        "CREATE INDEX executions_status ON executions(status);"
+        "CREATE TABLE stage_executions(execution_id TEXT NOT NULL REFERENCES executions(id)"
+        " ON DELETE CASCADE, pipeline TEXT NOT NULL, stage TEXT NOT NULL, status TEXT NOT NULL,"
+        " attempt INTEGER NOT NULL, min_attempt INTEGER NOT NULL, entered_seq INTEGER NOT NULL,"
+        " started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+        " PRIMARY KEY(execution_id, stage));"
+        "CREATE INDEX stage_executions_latest ON stage_executions(pipeline, stage, entered_seq);"
+        "CREATE TABLE action_executions(id TEXT PRIMARY KEY, execution_id TEXT NOT NULL"
+        " REFERENCES executions(id) ON DELETE CASCADE, pipeline TEXT NOT NULL,"
+        " stage TEXT NOT NULL, action TEXT NOT NULL, attempt INTEGER NOT NULL,"
+        " run_order INTEGER NOT NULL, status TEXT NOT NULL, summary TEXT, error_code TEXT,"
+        " error_message TEXT, external_id TEXT, output_variables TEXT, resolved_config TEXT,"
+        " input_artifacts TEXT, output_artifacts TEXT, revision TEXT, log_path TEXT,"
+        " pid INTEGER, pid_start INTEGER, started_ms INTEGER NOT NULL,"
+        " updated_ms INTEGER NOT NULL);"
+        "CREATE INDEX action_executions_exec ON action_executions(execution_id, started_ms);"
+        "CREATE INDEX action_executions_status ON action_executions(status);"
+        "CREATE TABLE artifacts(execution_id TEXT NOT NULL REFERENCES executions(id)"
+        " ON DELETE CASCADE, name TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT,"
+        " size INTEGER NOT NULL, revision TEXT, action_execution_id TEXT NOT NULL,"
+        " PRIMARY KEY(execution_id, name));"
+        "CREATE TABLE transitions(pipeline TEXT NOT NULL REFERENCES pipelines(name)"
+        " ON DELETE CASCADE, stage TEXT NOT NULL, direction TEXT NOT NULL,"
+        " enabled INTEGER NOT NULL, reason TEXT, changed_by TEXT, changed_ms INTEGER NOT NULL,"
+        " PRIMARY KEY(pipeline, stage, direction));"
+        "CREATE TABLE trigger_events(id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL"
+        " REFERENCES pipelines(name) ON DELETE CASCADE, source TEXT NOT NULL,"
+        " delivery_id TEXT, ref TEXT, before TEXT, after TEXT, outcome TEXT NOT NULL,"
+        " reason TEXT, execution_id TEXT, received_ms INTEGER NOT NULL,"
+        " UNIQUE(pipeline, delivery_id));"
+        "CREATE TABLE poll_state(pipeline TEXT NOT NULL REFERENCES pipelines(name)"
+        " ON DELETE CASCADE, action TEXT NOT NULL, last_commit TEXT NOT NULL,"
+        " PRIMARY KEY(pipeline, action));",
 };
 
 #define MIGRATIONS_N ((int)(sizeof migrations / sizeof migrations[0]))
@@ -77,6 +124,21 @@ void store_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_tx_begin(struct store *st, struct err *err)
+{
+	return store_begin(st, err);
+}
+
+int store_tx_commit(struct store *st, struct err *err)
+{
+	return store_commit(st, err);
+}
+
+void store_tx_rollback(struct store *st)
+{
+	store_rollback(st);
 }
 
 /* Runs a statement that returns one integer row (a PRAGMA or a SELECT). */

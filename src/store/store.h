@@ -32,6 +32,13 @@ FERRY_MUST_CHECK
 int store_build_number_next(struct store *st, const char *project, int64_t *out, struct err *err);
 
 #define STORE_NOT_FOUND  1
+#define STORE_CONFLICT   2 /* a unique key is taken (a replayed delivery id, ...) */
+
+/* A transaction grouping several changes (the engine commits each state change as one).
+ * store_tx_begin() takes the write lock now; calls made in between join it. */
+FERRY_MUST_CHECK int store_tx_begin(struct store *st, struct err *err);
+FERRY_MUST_CHECK int store_tx_commit(struct store *st, struct err *err);
+void store_tx_rollback(struct store *st);
 #define SECRET_VALUE_MAX (64 << 10)
 #define SECRET_NAME_MAX  512
 
