@@ -212,13 +212,16 @@ int engine_open(const struct engine_opts *opts, struct engine **out, struct err 
 	e->self_exe = xstrdup(opts->self_exe);
 	e->repos_dir = opts->repos_dir ? xstrdup(opts->repos_dir) : fs_join(opts->data_dir, "repos");
 	e->log = opts->log;
+	e->no_sandbox = opts->no_sandbox;
 	e->max_builds = opts->max_builds > 0 ? opts->max_builds : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (e->max_builds < 1)
 		e->max_builds = 1;
 	e->poll_interval_ms = 60000;
 	const char *pi = getenv("FERRY_POLL_INTERVAL_MS");
-	if (pi && atoi(pi) > 0)
-		e->poll_interval_ms = atoi(pi);
+	char *end = NULL;
+	long ms = pi ? strtol(pi, &end, 10) : 0;
+	if (pi && *pi && !*end && ms > 0 && ms < 86400000L)
+		e->poll_interval_ms = (int)ms;
 	pthread_mutex_init(&e->calls_lock, NULL);
 	if (uv_loop_init(&e->loop) != 0) {
 		err_set(err, "engine: cannot create the event loop");

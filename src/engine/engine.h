@@ -62,6 +62,7 @@ struct engine_opts {
 	const char *repos_dir; /* where repositories named by a bare name live; NULL:
 	                          <data_dir>/repos */
 	int max_builds;        /* concurrent build actions; 0: the number of cores */
+	int no_sandbox;        /* builds run without bubblewrap (tests, machines without it) */
 	const struct logsink *log; /* the daemon's log; NULL: silent */
 };
 

@@ -143,7 +143,7 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
 	json_object_set_new(job, "configuration", json_incref(config));
 	json_object_set_new(job, "inputs", json_incref(inputs));
 	json_object_set_new(job, "outputs", json_incref(outputs));
-	json_object_set_new(job, "sandbox", json_true());
+	json_object_set_new(job, "sandbox", json_boolean(!e->no_sandbox));
 	if (a->provider->kind == PL_KIND_CODECOMMIT || a->provider->kind == PL_KIND_CONNECTION) {
 		const struct pl_git_source *g = &a->git;
 		char *loc = source_location(e, g);

@@ -101,6 +101,7 @@ struct engine {
 	char *self_exe;
 	char *repos_dir;
 	int max_builds;
+	int no_sandbox;
 	const struct logsink *log;
 	struct store *st;
 	uv_loop_t loop;
