@@ -193,7 +193,7 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
 static struct store_action *new_row(struct eng_exec *x, const struct pl_action *a, int attempt,
                                     const char *id)
 {
-	x->actions = xgrow(x->actions, x->nactions + 1, sizeof *x->actions);
+	x->actions = xgrow(x->actions, x->nactions, sizeof *x->actions);
 	struct store_action *r = &x->actions[x->nactions++];
 	memset(r, 0, sizeof *r);
 	r->id = xstrdup(id);
@@ -349,7 +349,7 @@ static void apply_result(struct engine *e, struct eng_run *run, struct eng_exec 
 				if (!strcmp(x->artifacts[k].name, name))
 					a = &x->artifacts[k];
 			if (!a) {
-				x->artifacts = xgrow(x->artifacts, x->nartifacts + 1, sizeof *x->artifacts);
+				x->artifacts = xgrow(x->artifacts, x->nartifacts, sizeof *x->artifacts);
 				a = &x->artifacts[x->nartifacts++];
 				memset(a, 0, sizeof *a);
 				a->execution_id = xstrdup(x->row.id);

@@ -229,7 +229,7 @@ static int enter(struct engine *e, struct eng_exec *x, int si)
 	}
 	struct store_stage *s = eng_exec_stage(x, stage);
 	if (!s) {
-		x->stages = xgrow(x->stages, x->nstages + 1, sizeof *x->stages);
+		x->stages = xgrow(x->stages, x->nstages, sizeof *x->stages);
 		s = &x->stages[x->nstages++];
 		memset(s, 0, sizeof *s);
 		s->execution_id = xstrdup(x->row.id);

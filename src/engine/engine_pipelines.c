@@ -51,7 +51,7 @@ struct eng_decl *eng_decl_get(struct engine *e, const char *name, int version, s
 	row.declaration = NULL;
 	store_pipeline_free(&row);
 	d->refs = 1;
-	e->decls = xgrow(e->decls, e->ndecls + 1, sizeof *e->decls);
+	e->decls = xgrow(e->decls, e->ndecls, sizeof *e->decls);
 	e->decls[e->ndecls++] = d;
 	return d;
 }

@@ -91,9 +91,22 @@ static int repo_matches(struct engine *e, const struct pl_action *a, const struc
 	return g->location && ends_with_repo(g->location, push->repo);
 }
 
-static void record(struct engine *e, const char *pipeline, const struct engine_push *push,
-                   const char *delivery, const char *outcome, const char *reason,
-                   const char *exec_id, json_t *events, int *conflict)
+static json_t *event_json(const char *pipeline, const char *outcome, const char *reason,
+                          const char *exec_id)
+{
+	json_t *o = json_pack("{s:s,s:s}", "pipeline", pipeline, "outcome", outcome);
+	if (reason)
+		json_object_set_new(o, "reason", json_string(reason));
+	if (exec_id)
+		json_object_set_new(o, "pipelineExecutionId", json_string(exec_id));
+	return o;
+}
+
+/* Records an event; 1 when its delivery id was seen before (nothing recorded), else 0
+ * with *id set (0 when the store failed, which is logged). */
+static int record(struct engine *e, const char *pipeline, const struct engine_push *push,
+                  const char *delivery, const char *outcome, const char *reason,
+                  const char *exec_id, int64_t *id)
 {
 	struct store_trigger_event ev = {.pipeline = (char *)pipeline,
 	                                 .source = (char *)push->source,
@@ -107,18 +120,18 @@ static void record(struct engine *e, const char *pipeline, const struct engine_p
 	                                 .received_ms = wall_ms()};
 	struct err err;
 	int rc = store_trigger_insert(e->st, &ev, &err);
-	if (conflict)
-		*conflict = rc == STORE_CONFLICT;
+	if (id)
+		*id = rc == 0 ? ev.id : 0;
 	if (rc < 0)
 		eng_log(e, "pipeline %s: cannot record a trigger event: %s", pipeline, err.msg);
-	if (rc == STORE_CONFLICT)
-		return;
-	json_t *o = json_pack("{s:s,s:s}", "pipeline", pipeline, "outcome", outcome);
-	if (reason)
-		json_object_set_new(o, "reason", json_string(reason));
-	if (exec_id)
-		json_object_set_new(o, "pipelineExecutionId", json_string(exec_id));
-	json_array_append_new(events, o);
+	return rc == STORE_CONFLICT;
+}
+
+static void outcome(struct engine *e, const char *pipeline, const struct engine_push *push,
+                    const char *what, const char *reason, json_t *events)
+{
+	(void)record(e, pipeline, push, NULL, what, reason, NULL, NULL);
+	json_array_append_new(events, event_json(pipeline, what, reason, NULL));
 }
 
 /* Evaluates the push against one pipeline; appends its outcome to `events`. */
@@ -159,14 +172,19 @@ static void push_one(struct engine *e, struct eng_pipeline *ep, const struct eng
 		if (push->pipeline) {
 			char *r = xasprintf("no source action of pipeline %s reads repository %s",
 			                    ep->name, push->repo ? push->repo : "?");
-			record(e, ep->name, push, NULL, "ignored", r, NULL, events, NULL);
+			outcome(e, ep->name, push, "ignored", r, events);
 			free(r);
 		}
 		free(why);
 		return;
 	}
 	if (!matched) {
-		record(e, ep->name, push, push->delivery, "filtered", why, NULL, events, NULL);
+		/* the delivery id is kept, so that a replay is still known as one */
+		if (record(e, ep->name, push, push->delivery, "filtered", why, NULL, NULL))
+			outcome(e, ep->name, push, "duplicate", "this delivery was received before",
+			        events);
+		else
+			json_array_append_new(events, event_json(ep->name, "filtered", why, NULL));
 		free(why);
 		return;
 	}
@@ -179,29 +197,30 @@ static void push_one(struct engine *e, struct eng_pipeline *ep, const struct eng
 	                           .commit = push->after,
 	                           .trigger_type = type,
 	                           .trigger_detail = detail};
-	/* the delivery is recorded before anything starts: a replay finds it taken */
-	int dup = 0;
-	if (push->delivery) {
-		json_t *tmp = json_array();
-		record(e, ep->name, push, push->delivery, "started", NULL, NULL, tmp, &dup);
-		json_decref(tmp);
-		if (dup) {
-			char *r = xasprintf("delivery %s was received before", push->delivery);
-			record(e, ep->name, push, NULL, "duplicate", r, NULL, events, NULL);
-			free(r);
-			free(detail);
-			return;
-		}
+	/* the delivery is claimed before anything starts: a replay finds it taken */
+	int64_t ev_id = 0;
+	if (record(e, ep->name, push, push->delivery, "started", NULL, NULL, &ev_id)) {
+		char *r = xasprintf("delivery %s was received before", push->delivery);
+		outcome(e, ep->name, push, "duplicate", r, events);
+		free(r);
+		free(detail);
+		return;
 	}
 	char *id = NULL;
 	struct engine_err err = {0};
+	const char *what = "started";
+	char *reason = NULL;
 	if (eng_start(e, &req, matched->name, &id, &err) < 0) {
-		record(e, ep->name, push, NULL, "rejected", err.err.msg, NULL, events, NULL);
+		what = "rejected";
+		reason = xstrdup(err.err.msg);
 	} else {
-		char *r = xasprintf("%s %s matched source %s", push->source, push->ref, matched->name);
-		record(e, ep->name, push, NULL, "started", r, id, events, NULL);
-		free(r);
+		reason = xasprintf("%s %s matched source %s", push->source, push->ref, matched->name);
 	}
+	struct err serr;
+	if (ev_id && store_trigger_update(e->st, ev_id, what, reason, id, &serr) < 0)
+		eng_log(e, "pipeline %s: cannot record a trigger event: %s", ep->name, serr.msg);
+	json_array_append_new(events, event_json(ep->name, what, reason, id));
+	free(reason);
 	free(id);
 	free(detail);
 }
@@ -222,8 +241,7 @@ int engine_push(struct engine *e, const struct engine_push *push, json_t **out,
 			                "pipeline %s: no such pipeline", push->pipeline);
 		}
 		if (is_zero_oid(push->after))
-			record(e, ep->name, push, NULL, "ignored", "the push deleted the ref", NULL,
-			       events, NULL);
+			outcome(e, ep->name, push, "ignored", "the push deleted the ref", events);
 		else
 			push_one(e, ep, push, events);
 	} else if (!is_zero_oid(push->after)) {

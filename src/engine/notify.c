@@ -478,8 +478,10 @@ void notify_close(struct notifier *n, void (*done)(void *ctx), void *ctx)
 		uv_timer_stop(&d->timer);
 		if (d->run)
 			kill_group(d->run); /* its end frees the delivery (attempt_done) */
-		else
-			finish(d); /* a retry was waiting */
+		else { /* a retry was waiting */
+			logsink_printf(n->log, "%s: cancelled (the notifier is closing)", d->what);
+			finish(d);
+		}
 	}
 	maybe_done(n);
 }

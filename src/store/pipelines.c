@@ -457,6 +457,22 @@ int store_trigger_insert(struct store *st, struct store_trigger_event *ev, struc
 	return rc;
 }
 
+int store_trigger_update(struct store *st, int64_t id, const char *outcome, const char *reason,
+                         const char *execution_id, struct err *err)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+	                                   "UPDATE trigger_events SET outcome = ?2, reason = ?3,"
+	                                   " execution_id = ?4 WHERE id = ?1",
+	                                   err);
+	if (!stmt)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	bind_text(stmt, 2, outcome);
+	bind_text(stmt, 3, reason);
+	bind_text(stmt, 4, execution_id);
+	return write_step(st, stmt, "updating a trigger event", err);
+}
+
 int store_trigger_list(struct store *st, const char *pipeline, int limit,
                        struct store_trigger_event **out, size_t *n, struct err *err)
 {

@@ -85,6 +85,11 @@ struct store_trigger_event {
  * delivery_id) was seen. A NULL delivery_id never conflicts. */
 FERRY_MUST_CHECK
 int store_trigger_insert(struct store *st, struct store_trigger_event *ev, struct err *err);
+/* Sets the outcome of an event inserted earlier (a delivery is claimed first, its
+ * outcome known once the execution started). */
+FERRY_MUST_CHECK
+int store_trigger_update(struct store *st, int64_t id, const char *outcome, const char *reason,
+                         const char *execution_id, struct err *err);
 /* Newest first, at most `limit` (<= 0: all). */
 FERRY_MUST_CHECK
 int store_trigger_list(struct store *st, const char *pipeline, int limit,

@@ -1,0 +1,464 @@
+/*
+ * test_engine.c — the pipeline engine end to end through its C API: a real git
+ * repository, real action children (ferry __action), real builds without sandbox.
+ * Each test names the CodePipeline behaviour it protects (spec §1.3, §1.8, §2.4–§2.6,
+ * §3.1, §1.7).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "test_engine.h"
+
+/* Source (git, local path) → Build (inline buildspec). `build` is the build's
+ * commands (YAML list items), `mode` the execution mode. */
+static char *pipeline_text(const char *name, const char *repo, const char *mode, const char *build,
+                           const char *extra_build_actions)
+{
+	return xasprintf(
+	        "pipeline:\n"
+	        "  name: %s\n"
+	        "  pipelineType: V2\n"
+	        "  executionMode: %s\n"
+	        "  stages:\n"
+	        "    - name: Source\n"
+	        "      actions:\n"
+	        "        - name: Src\n"
+	        "          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, "
+	        "version: '1'}\n"
+	        "          configuration: {RepositoryName: site, RepositoryUrl: '%s', BranchName: "
+	        "main, PollForSourceChanges: 'false'}\n"
+	        "          outputArtifacts: [{name: SourceOut}]\n"
+	        "          namespace: SourceVariables\n"
+	        "    - name: Build\n"
+	        "      actions:\n"
+	        "        - name: Build\n"
+	        "          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, "
+	        "version: '1'}\n"
+	        "          configuration:\n"
+	        "            ProjectName: site\n"
+	        "            EnvironmentVariables: '[{\"name\":\"COMMIT\",\"value\":\"#{SourceVariables."
+	        "CommitId}\"},{\"name\":\"EXEC\",\"value\":\"#{codepipeline.PipelineExecutionId}\"}]'\n"
+	        "          inputArtifacts: [{name: SourceOut}]\n"
+	        "          outputArtifacts: [{name: BuildOut}]\n"
+	        "%s"
+	        "projects:\n"
+	        "  site:\n"
+	        "    buildspec: |\n"
+	        "      version: 0.2\n"
+	        "      phases:\n"
+	        "        build:\n"
+	        "          commands:\n"
+	        "%s"
+	        "      artifacts:\n"
+	        "        files: ['**/*']\n",
+	        name, mode, repo, extra_build_actions ? extra_build_actions : "", build);
+}
+
+static char *create(struct th *h, const char *text, int no_start)
+{
+	struct th_op o = {.text = text, .flag = no_start};
+	th_call(h, th_do_create, &o);
+	if (o.rc != 0)
+		fail_msg("CreatePipeline: %s", o.err.err.msg);
+	json_decref(o.out);
+	return NULL;
+}
+
+static char *start(struct th *h, const char *name)
+{
+	struct th_op o = {.text = name};
+	th_call(h, th_do_start, &o);
+	if (o.rc != 0)
+		fail_msg("StartPipelineExecution: %s", o.err.err.msg);
+	return o.id;
+}
+
+static char *log_of(struct th *h, const char *id, const char *action)
+{
+	char *path = fs_join(h->data, "logs");
+	char *dir = fs_join(path, id);
+	free(path);
+	(void)action;
+	char *cmd = xasprintf("cat %s/*.log 2>/dev/null", dir);
+	FILE *f = popen(cmd, "r");
+	struct buf b;
+	buf_init(&b, 1 << 22);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(&b, chunk, n) < 0)
+			break;
+	pclose(f);
+	free(cmd);
+	free(dir);
+	return buf_detach(&b);
+}
+
+/* A created pipeline runs once: the source's commit reaches the build through
+ * #{SourceVariables.CommitId}, the execution id through #{codepipeline...}. */
+static void create_runs_source_then_build_with_variables(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	char *text = pipeline_text("site", h.repo, "SUPERSEDED",
+	                           "            - echo \"built $COMMIT in $EXEC\"\n"
+	                           "            - test -f index.html\n",
+	                           NULL);
+	create(&h, text, 0);
+	char *id = th_latest(&h, "site", 0);
+	assert_non_null(id);
+	th_wait(&h, "site", id, "Succeeded");
+	char sha[64];
+	th_head(&h, sha);
+	char *log = log_of(&h, id, "Build");
+	char *want = xasprintf("built %s in %s", sha, id);
+	if (!strstr(log, want))
+		fail_msg("build log lacks \"%s\":\n%s", want, log);
+	/* the state shows both stages Succeeded with this execution */
+	struct th_op o = {.text = "site"};
+	th_call(&h, th_do_state, &o);
+	json_t *stages = json_object_get(o.out, "stageStates");
+	assert_int_equal(json_array_size(stages), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_t *le = json_object_get(json_array_get(stages, i), "latestExecution");
+		assert_string_equal(json_string_value(json_object_get(le, "status")), "Succeeded");
+		assert_string_equal(json_string_value(json_object_get(le, "pipelineExecutionId")), id);
+	}
+	json_t *src = json_array_get(json_object_get(json_array_get(stages, 0), "actionStates"), 0);
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(src, "currentRevision"), "revisionId")),
+	        sha);
+	json_decref(o.out);
+	free(want);
+	free(log);
+	free(id);
+	free(text);
+	th_close(&h);
+}
+
+/* SUPERSEDED: while one execution builds, a second waits in front of the stage and a
+ * third replaces it (the second ends Superseded); the first and third succeed. */
+static void superseded_mode_replaces_the_waiting_execution(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	char *flag = fs_join(h.dir, "go");
+	char *cmds = xasprintf("            - while [ ! -e %s ]; do sleep 0.05; done\n", flag);
+	char *text = pipeline_text("sup", h.repo, "SUPERSEDED", cmds, NULL);
+	create(&h, text, 1);
+	char *a = start(&h, "sup");
+	usleep(300000);
+	char *b = start(&h, "sup");
+	char *c = start(&h, "sup");
+	th_wait(&h, "sup", b, "Superseded");
+	th_sh("touch %s", flag);
+	th_wait(&h, "sup", a, "Succeeded");
+	th_wait(&h, "sup", c, "Succeeded");
+	free(a);
+	free(b);
+	free(c);
+	free(cmds);
+	free(flag);
+	free(text);
+	th_close(&h);
+}
+
+/* QUEUED: nothing is superseded; executions run one by one in arrival order. */
+static void queued_mode_runs_every_execution_in_order(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	char *order = fs_join(h.dir, "order");
+	char *cmds = xasprintf("            - echo $EXEC >> %s\n            - sleep 0.2\n", order);
+	char *text = pipeline_text("q", h.repo, "QUEUED", cmds, NULL);
+	create(&h, text, 1);
+	char *ids[3];
+	for (int i = 0; i < 3; i++)
+		ids[i] = start(&h, "q");
+	for (int i = 0; i < 3; i++)
+		th_wait(&h, "q", ids[i], "Succeeded");
+	char *got = tu_read(h.dir, "order");
+	char *want = xasprintf("%s\n%s\n%s\n", ids[0], ids[1], ids[2]);
+	assert_string_equal(got, want);
+	for (int i = 0; i < 3; i++)
+		free(ids[i]);
+	free(got);
+	free(want);
+	free(cmds);
+	free(order);
+	free(text);
+	th_close(&h);
+}
+
+/* PARALLEL: executions do not wait for each other: two builds run at the same time. */
+static void parallel_mode_runs_executions_side_by_side(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 4);
+	char *dir = fs_join(h.dir, "meet");
+	th_sh("mkdir -p %s", dir);
+	/* each build waits until both have arrived: only possible if they overlap */
+	char *cmds = xasprintf("            - touch %s/$EXEC\n"
+	                       "            - for i in $(seq 200); do [ $(ls %s | wc -l) -ge 2 ] && "
+	                       "exit 0; sleep 0.05; done; exit 1\n",
+	                       dir, dir);
+	char *text = pipeline_text("par", h.repo, "PARALLEL", cmds, NULL);
+	create(&h, text, 1);
+	char *a = start(&h, "par");
+	char *b = start(&h, "par");
+	th_wait(&h, "par", a, "Succeeded");
+	th_wait(&h, "par", b, "Succeeded");
+	free(a);
+	free(b);
+	free(cmds);
+	free(dir);
+	free(text);
+	th_close(&h);
+}
+
+/* runOrder: actions with equal runOrder run together; a higher runOrder waits. */
+static void equal_run_order_runs_in_parallel_and_higher_waits(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 4);
+	char *dir = fs_join(h.dir, "meet");
+	th_sh("mkdir -p %s", dir);
+	char *cmds = xasprintf("            - touch %s/$CODEBUILD_BUILD_ID\n"
+	                       "            - for i in $(seq 200); do [ $(ls %s | wc -l) -ge 2 ] && "
+	                       "exit 0; sleep 0.05; done; exit 1\n",
+	                       dir, dir);
+	/* a second build at runOrder 1 and a check at runOrder 2 that both ran first */
+	char *extra = xasprintf(
+	        "        - name: Build2\n"
+	        "          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, "
+	        "version: '1'}\n"
+	        "          configuration: {ProjectName: site}\n"
+	        "          inputArtifacts: [{name: SourceOut}]\n"
+	        "        - name: After\n"
+	        "          runOrder: 2\n"
+	        "          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, "
+	        "version: '1'}\n"
+	        "          configuration: {ProjectName: site}\n"
+	        "          inputArtifacts: [{name: SourceOut}]\n");
+	char *text = pipeline_text("ro", h.repo, "SUPERSEDED", cmds, extra);
+	create(&h, text, 1);
+	char *a = start(&h, "ro");
+	th_wait(&h, "ro", a, "Succeeded");
+	struct th_op o = {.text = "ro", .a = a};
+	th_call(&h, th_do_actions, &o);
+	json_t *arr = json_object_get(o.out, "actionExecutionDetails");
+	double after_start = 0, first_end = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	{
+		const char *name = json_string_value(json_object_get(v, "actionName"));
+		double s = json_real_value(json_object_get(v, "startTime"));
+		double u = json_real_value(json_object_get(v, "lastUpdateTime"));
+		if (!strcmp(name, "After"))
+			after_start = s;
+		else if ((!strcmp(name, "Build") || !strcmp(name, "Build2")) && u > first_end)
+			first_end = u;
+	}
+	assert_true(after_start > 0);
+	assert_true(after_start >= first_end);
+	json_decref(o.out);
+	free(a);
+	free(extra);
+	free(cmds);
+	free(dir);
+	free(text);
+	th_close(&h);
+}
+
+/* A failed stage can be retried (FAILED_ACTIONS): the execution goes on and succeeds;
+ * retrying a succeeded stage is refused. */
+static void retry_of_a_failed_stage_resumes_the_execution(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	char *flag = fs_join(h.dir, "fixed");
+	char *cmds = xasprintf("            - test -e %s\n", flag);
+	char *text = pipeline_text("rt", h.repo, "SUPERSEDED", cmds, NULL);
+	create(&h, text, 1);
+	char *a = start(&h, "rt");
+	th_wait(&h, "rt", a, "Failed");
+	struct th_op o = {.text = "rt", .a = "Source", .b = a, .c = "FAILED_ACTIONS"};
+	th_call(&h, th_do_retry, &o);
+	assert_int_equal(o.rc, ENGINE_ECONFLICT); /* Source succeeded */
+	th_sh("touch %s", flag);
+	struct th_op r = {.text = "rt", .a = "Build", .b = a, .c = "FAILED_ACTIONS"};
+	th_call(&h, th_do_retry, &r);
+	if (r.rc != 0)
+		fail_msg("retry: %s", r.err.err.msg);
+	th_wait(&h, "rt", a, "Succeeded");
+	/* the history keeps both build attempts */
+	struct th_op ax = {.text = "rt", .a = a};
+	th_call(&h, th_do_actions, &ax);
+	int builds = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(ax.out, "actionExecutionDetails"), i, v) builds +=
+	        !strcmp(json_string_value(json_object_get(v, "actionName")), "Build");
+	assert_int_equal(builds, 2);
+	json_decref(ax.out);
+	free(a);
+	free(cmds);
+	free(flag);
+	free(text);
+	th_close(&h);
+}
+
+/* Stop and abandon: the running build is killed, the action Abandoned, the execution
+ * Stopped; a second abandon is a duplicated stop request. */
+static void stop_and_abandon_kills_the_running_build(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	char *text = pipeline_text("st", h.repo, "SUPERSEDED", "            - sleep 60\n", NULL);
+	create(&h, text, 1);
+	char *a = start(&h, "st");
+	/* wait until the build runs */
+	for (int i = 0; i < 300; i++) {
+		struct th_op o = {.text = "st", .a = a};
+		th_call(&h, th_do_actions, &o);
+		json_t *arr = json_object_get(o.out, "actionExecutionDetails");
+		int building = json_array_size(arr) == 2;
+		json_decref(o.out);
+		if (building)
+			break;
+		usleep(20000);
+	}
+	int64_t t0 = mono_ms();
+	struct th_op s = {.text = "st", .a = a, .flag = 1};
+	th_call(&h, th_do_stop, &s);
+	assert_int_equal(s.rc, 0);
+	th_wait(&h, "st", a, "Stopped");
+	assert_true(mono_ms() - t0 < 20000);
+	th_call(&h, th_do_stop, &s);
+	assert_int_equal(s.rc, ENGINE_ECONFLICT);
+	struct th_op o = {.text = "st", .a = a};
+	th_call(&h, th_do_actions, &o);
+	json_t *first = json_array_get(json_object_get(o.out, "actionExecutionDetails"), 0);
+	assert_string_equal(json_string_value(json_object_get(first, "actionName")), "Build");
+	assert_string_equal(json_string_value(json_object_get(first, "status")), "Abandoned");
+	json_decref(o.out);
+	free(a);
+	free(text);
+	th_close(&h);
+}
+
+/* A disabled inbound transition holds executions in front of the stage; enabling it
+ * lets the waiting one in. */
+static void disabled_transition_holds_the_execution_until_enabled(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	char *text = pipeline_text("tr", h.repo, "SUPERSEDED", "            - true\n", NULL);
+	create(&h, text, 1);
+	struct th_op d = {.text = "tr", .a = "Build", .flag = 0};
+	th_call(&h, th_do_transition, &d);
+	assert_int_equal(d.rc, 0);
+	char *a = start(&h, "tr");
+	/* it finishes Source, then waits */
+	int waiting = 0;
+	for (int i = 0; i < 500 && !waiting; i++) {
+		struct th_op o = {.text = "tr"};
+		th_call(&h, th_do_state, &o);
+		json_t *b = json_array_get(json_object_get(o.out, "stageStates"), 1);
+		json_t *in = json_object_get(b, "inboundExecution");
+		waiting = in && !strcmp(json_string_value(json_object_get(in, "pipelineExecutionId")), a);
+		if (waiting)
+			assert_false(json_is_true(json_object_get(
+			        json_object_get(b, "inboundTransitionState"), "enabled")));
+		json_decref(o.out);
+		usleep(20000);
+	}
+	assert_true(waiting);
+	char *s = th_status(&h, "tr", a);
+	assert_string_equal(s, "InProgress");
+	free(s);
+	struct th_op en = {.text = "tr", .a = "Build", .flag = 1};
+	th_call(&h, th_do_transition, &en);
+	th_wait(&h, "tr", a, "Succeeded");
+	free(a);
+	free(text);
+	th_close(&h);
+}
+
+/* Pushes: to main starts an execution with the pushed commit; to another branch
+ * starts nothing, and says why in the trigger events; a replayed delivery id is a
+ * duplicate. */
+static void pushes_start_only_what_matches_and_replays_are_ignored(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	char *text = pipeline_text("pu", h.repo, "QUEUED", "            - true\n", NULL);
+	create(&h, text, 1);
+	th_commit(&h, "docs/a.md", "x", "main");
+	char sha[64];
+	th_head(&h, sha);
+	struct th_op p = {.push = {.source = "webhook",
+	                           .pipeline = "pu",
+	                           .repo = "site",
+	                           .delivery = "d-1",
+	                           .ref = "refs/heads/main",
+	                           .before = "0000000000000000000000000000000000000000",
+	                           .after = sha}};
+	th_call(&h, th_do_push, &p);
+	assert_int_equal(p.rc, 0);
+	json_t *ev = json_array_get(json_object_get(p.out, "events"), 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "started");
+	char *id = xstrdup(json_string_value(json_object_get(ev, "pipelineExecutionId")));
+	json_decref(p.out);
+	th_wait(&h, "pu", id, "Succeeded");
+	/* the same delivery again */
+	th_call(&h, th_do_push, &p);
+	ev = json_array_get(json_object_get(p.out, "events"), 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "duplicate");
+	json_decref(p.out);
+	/* another branch */
+	p.push.delivery = "d-2";
+	p.push.ref = "refs/heads/dev";
+	th_call(&h, th_do_push, &p);
+	ev = json_array_get(json_object_get(p.out, "events"), 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "filtered");
+	assert_non_null(strstr(json_string_value(json_object_get(ev, "reason")), "dev"));
+	json_decref(p.out);
+	assert_int_equal(th_count(&h, "pu"), 1);
+	struct th_op t = {.text = "pu"};
+	th_call(&h, th_do_triggers, &t);
+	assert_int_equal(json_array_size(json_object_get(t.out, "triggerEvents")), 3);
+	json_decref(t.out);
+	free(id);
+	free(text);
+	th_close(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(create_runs_source_then_build_with_variables),
+	        cmocka_unit_test(superseded_mode_replaces_the_waiting_execution),
+	        cmocka_unit_test(queued_mode_runs_every_execution_in_order),
+	        cmocka_unit_test(parallel_mode_runs_executions_side_by_side),
+	        cmocka_unit_test(equal_run_order_runs_in_parallel_and_higher_waits),
+	        cmocka_unit_test(retry_of_a_failed_stage_resumes_the_execution),
+	        cmocka_unit_test(stop_and_abandon_kills_the_running_build),
+	        cmocka_unit_test(disabled_transition_holds_the_execution_until_enabled),
+	        cmocka_unit_test(pushes_start_only_what_matches_and_replays_are_ignored),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
