@@ -3,6 +3,7 @@
  * posted from other threads, shutdown, and small helpers the other files share.
  */
 #include "engine/engine_int.h"
+#include "engine/notify.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -145,6 +146,8 @@ static void maybe_finish(struct engine *e)
 	if (!e->stopping || e->closed || e->runs)
 		return;
 	e->closed = 1;
+	notify_close(e->notifier, NULL, NULL);
+	e->notifier = NULL;
 	uv_timer_stop(&e->stop_timer);
 	uv_close((uv_handle_t *)&e->stop_timer, NULL);
 	eng_poll_close(e);
@@ -238,7 +241,8 @@ int engine_open(const struct engine_opts *opts, struct engine **out, struct err 
 	e->stop_timer.data = e;
 	uv_timer_init(&e->loop, &e->poll_timer);
 	e->poll_timer.data = e;
-	/* the poll timer is referenced only while it runs */
+	if (notify_open(&e->loop, e->self_exe, e->log, &e->notifier, err) < 0)
+		goto fail;
 
 	if (store_open(e->data_dir, &e->st, err) < 0)
 		goto fail;
@@ -287,6 +291,8 @@ void engine_free(struct engine *e)
 		uv_close((uv_handle_t *)&e->wake, NULL);
 		uv_close((uv_handle_t *)&e->stop_timer, NULL);
 		eng_poll_close(e);
+		notify_close(e->notifier, NULL, NULL);
+		e->notifier = NULL;
 	}
 	uv_run(&e->loop, UV_RUN_DEFAULT);
 	pthread_mutex_lock(&e->calls_lock);

@@ -7,6 +7,7 @@
  * committed before the next is considered, and before a child is spawned for it.
  */
 #include "engine/engine_int.h"
+#include "engine/notify.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -127,6 +128,34 @@ void eng_exec_event(struct engine *e, struct eng_exec *x, const char *state)
 	eng_log(e, "pipeline %s: execution %s %s%s%s", x->row.pipeline, x->row.id, state,
 	        x->row.status_summary ? ": " : "",
 	        x->row.status_summary ? x->row.status_summary : "");
+	static const struct {
+		const char *state;
+		unsigned event;
+	} events[] = {
+	        {"started", PL_NOTIFY_STARTED},     {"resumed", PL_NOTIFY_RESUMED},
+	        {"Succeeded", PL_NOTIFY_SUCCEEDED}, {"Failed", PL_NOTIFY_FAILED},
+	        {"Superseded", PL_NOTIFY_SUPERSEDED}, {"Stopped", PL_NOTIFY_STOPPED},
+	        {"Cancelled", PL_NOTIFY_CANCELLED},
+	};
+	const struct pipeline *p = x->decl->p;
+	if (!e->notifier || !p->nnotifications)
+		return;
+	for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+		if (strcmp(events[i].state, state))
+			continue;
+		json_t *ev = notify_event_json(x->row.pipeline, x->row.version, x->row.id,
+		                               events[i].event,
+		                               !strcmp(state, "Stopped") ? x->row.stop_reason
+		                                                         : x->row.status_summary,
+		                               wall_ms());
+		json_t *detail = json_object_get(ev, "detail");
+		json_object_set_new(detail, "execution-trigger",
+		                    json_pack("{s:s,s:s}", "trigger-type", x->row.trigger_type,
+		                              "trigger-detail",
+		                              x->row.trigger_detail ? x->row.trigger_detail : ""));
+		notify_send(e->notifier, p->notifications, p->nnotifications, events[i].event, ev);
+		json_decref(ev);
+	}
 }
 
 /* The action's latest row that counts in stage attempt `s` (NULL: it has to run). */

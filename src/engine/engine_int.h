@@ -110,6 +110,7 @@ struct engine {
 	uv_timer_t poll_timer;
 	int poll_timer_on;
 	int poll_interval_ms;
+	struct notifier *notifier;
 	struct eng_pipeline *pipelines;
 	struct eng_decl **decls;
 	size_t ndecls;

@@ -293,6 +293,7 @@ int engine_retry(struct engine *e, const char *pipeline, const char *stage,
 	append_active(e, x);
 	eng_log(e, "pipeline %s: execution %s: retrying stage %s (%s)", pipeline, execution_id,
 	        stage, all ? "ALL_ACTIONS" : "FAILED_ACTIONS");
+	eng_exec_event(e, x, "resumed");
 	eng_advance(e);
 	return 0;
 }

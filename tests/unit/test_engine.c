@@ -98,7 +98,8 @@ static char *log_of(struct th *h, const char *id, const char *action)
 }
 
 /* A created pipeline runs once: the source's commit reaches the build through
- * #{SourceVariables.CommitId}, the execution id through #{codepipeline...}. */
+ * #{SourceVariables.CommitId}, the execution id through #{codepipeline...}; its
+ * notification rule gets the SUCCEEDED event on stdin. */
 static void create_runs_source_then_build_with_variables(void **state)
 {
 	(void)state;
@@ -108,7 +109,11 @@ static void create_runs_source_then_build_with_variables(void **state)
 	                           "            - echo \"built $COMMIT in $EXEC\"\n"
 	                           "            - test -f index.html\n",
 	                           NULL);
-	create(&h, text, 0);
+	char *events = fs_join(h.dir, "events");
+	char *with_rules = xasprintf("%snotifications:\n  - events: [succeeded]\n"
+	                             "    command: cat >> %s; echo >> %s\n",
+	                             text, events, events);
+	create(&h, with_rules, 0);
 	char *id = th_latest(&h, "site", 0);
 	assert_non_null(id);
 	th_wait(&h, "site", id, "Succeeded");
@@ -133,6 +138,25 @@ static void create_runs_source_then_build_with_variables(void **state)
 	        json_string_value(json_object_get(json_object_get(src, "currentRevision"), "revisionId")),
 	        sha);
 	json_decref(o.out);
+	/* the notification arrives shortly after (it runs beside the engine) */
+	char *got = NULL;
+	for (int i = 0; i < 250; i++) {
+		free(got);
+		got = fs_exists(events) ? tu_read(h.dir, "events") : xstrdup("");
+		if (strchr(got, '\n'))
+			break;
+		usleep(20000);
+	}
+	json_t *ev = json_loads(got, 0, NULL);
+	if (!ev)
+		fail_msg("notification: not one JSON event: %s", got);
+	json_t *detail = json_object_get(ev, "detail");
+	assert_string_equal(json_string_value(json_object_get(detail, "state")), "SUCCEEDED");
+	assert_string_equal(json_string_value(json_object_get(detail, "execution-id")), id);
+	json_decref(ev);
+	free(got);
+	free(events);
+	free(with_rules);
 	free(want);
 	free(log);
 	free(id);
@@ -447,6 +471,82 @@ static void pushes_start_only_what_matches_and_replays_are_ignored(void **state)
 	th_close(&h);
 }
 
+/* A monorepo trigger (branches + filePaths) starts the pipeline only for pushes that
+ * change a matching path; the changed paths come from git (before..after). */
+static void monorepo_path_filter_builds_only_matching_changes(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	char *text = xasprintf(
+	        "pipeline:\n"
+	        "  name: mono\n"
+	        "  pipelineType: V2\n"
+	        "  triggers:\n"
+	        "    - providerType: CodeStarSourceConnection\n"
+	        "      gitConfiguration:\n"
+	        "        sourceActionName: Src\n"
+	        "        push: [{branches: {includes: [main]}, filePaths: {includes: ['app/**']}}]\n"
+	        "  stages:\n"
+	        "    - name: Source\n"
+	        "      actions:\n"
+	        "        - name: Src\n"
+	        "          actionTypeId: {category: Source, owner: AWS, provider: "
+	        "CodeStarSourceConnection, version: '1'}\n"
+	        "          configuration: {ConnectionArn: 'arn:aws:codeconnections:local:0:connection/x',"
+	        " FullRepositoryId: acme/mono, BranchName: main, RepositoryUrl: '%s'}\n"
+	        "          outputArtifacts: [{name: S}]\n"
+	        "    - name: Build\n"
+	        "      actions:\n"
+	        "        - name: Build\n"
+	        "          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, version: "
+	        "'1'}\n"
+	        "          configuration: {ProjectName: app}\n"
+	        "          inputArtifacts: [{name: S}]\n"
+	        "projects:\n"
+	        "  app:\n"
+	        "    buildspec: |\n"
+	        "      version: 0.2\n"
+	        "      phases: {build: {commands: [test -f app/main.c]}}\n",
+	        h.repo);
+	create(&h, text, 1);
+	char before[64], after[64];
+	th_head(&h, before);
+	th_commit(&h, "docs/readme.md", "words", "main");
+	th_head(&h, after);
+	struct th_op p = {.push = {.source = "hook",
+	                           .repo = h.repo,
+	                           .ref = "refs/heads/main",
+	                           .before = before,
+	                           .after = after}};
+	th_call(&h, th_do_push, &p);
+	json_t *ev = json_array_get(json_object_get(p.out, "events"), 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "filtered");
+	assert_non_null(strstr(json_string_value(json_object_get(ev, "reason")), "app/**"));
+	json_decref(p.out);
+	assert_int_equal(th_count(&h, "mono"), 0);
+
+	memcpy(before, after, sizeof before);
+	th_commit(&h, "app/main.c", "int main(void){return 0;}", "main");
+	th_head(&h, after);
+	th_call(&h, th_do_push, &p);
+	ev = json_array_get(json_object_get(p.out, "events"), 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "started");
+	char *id = xstrdup(json_string_value(json_object_get(ev, "pipelineExecutionId")));
+	json_decref(p.out);
+	th_wait(&h, "mono", id, "Succeeded");
+	/* the execution built the pushed commit */
+	struct th_op g = {.text = "mono", .a = id};
+	th_call(&h, th_do_get, &g);
+	json_t *rev = json_array_get(
+	        json_object_get(json_object_get(g.out, "pipelineExecution"), "artifactRevisions"), 0);
+	assert_string_equal(json_string_value(json_object_get(rev, "revisionId")), after);
+	json_decref(g.out);
+	free(id);
+	free(text);
+	th_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +559,7 @@ int main(void)
 	        cmocka_unit_test(stop_and_abandon_kills_the_running_build),
 	        cmocka_unit_test(disabled_transition_holds_the_execution_until_enabled),
 	        cmocka_unit_test(pushes_start_only_what_matches_and_replays_are_ignored),
+	        cmocka_unit_test(monorepo_path_filter_builds_only_matching_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
