@@ -53,6 +53,21 @@
  * An action that exits without a valid result.json (crash, kill) is Failed by the
  * engine with a summary naming the exit status or signal.
  *
+ * What each kind puts in it:
+ *  - source_git: summary = the commit's subject; externalExecutionId = the commit;
+ *    outputVariables = CommitId, CommitMessage (trailing newlines dropped, ≤ 100 KB),
+ *    BranchName, AuthorDate, CommitterDate, AuthorEmail, AuthorDisplayName, and
+ *    RepositoryName (CodeCommit) or FullRepositoryName + ConnectionArn
+ *    (CodeStarSourceConnection); every output gets the same artifact, revision = commit;
+ *  - build: summary "Build succeeded: <build id>", or on failure "Build failed in
+ *    phase BUILD: COMMAND_EXECUTION_ERROR: <message>" ("timed out", "faulted" for those
+ *    statuses), or "stopped"; externalExecutionId = the build id (also when Failed);
+ *    outputVariables = the buildspec's exported variables, only when Succeeded (names
+ *    of PARAMETER_STORE/SECRETS_MANAGER variables are never exported, values are
+ *    masked); outputs' revision is null;
+ *  - a job.json that cannot be used: Failed, summary "job.json: <field>: <what>".
+ * The first failure gives the summary; errorMessage repeats it.
+ *
  * Signals: SIGTERM asks the action to stop (a build ends STOPPED and reports Failed
  * with the summary "stopped"); the engine sends it to the child's process group.
  *

@@ -29,7 +29,8 @@ int git_branch_head(const char *repo, const char *branch, char out[GIT_OID_HEX_M
  * sorted, no duplicates), appended to `out`. Returns 0, or 1 when they cannot be
  * known (before is all zeros or absent from the repository, e.g. a created branch or
  * a force-push over a commit since collected) — the caller then treats the paths as
- * unknown —, or -1 on error. At most `max` paths are appended; past it, returns 1. */
+ * unknown —, or -1 on error. At most `max` paths are appended: past it, returns 1 and appends
+ * nothing. */
 FERRY_MUST_CHECK
 int git_changed_paths(const char *repo, const char *before, const char *after, size_t max,
                       struct strv *out, struct err *err);

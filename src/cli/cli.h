@@ -17,6 +17,25 @@ int cli_secret(int argc, char **argv);
 /* `codebuild-hash-files PATTERN...` / `ferry hash-files`: a hash for cache keys. */
 int cli_hash_files(int argc, char **argv);
 
+/* `ferry serve [...]`: the daemon (cli/serve_cmd.c). */
+int cli_serve(int argc, char **argv);
+
+/* `ferry pipeline create|update|get|list|delete|start|state|executions|execution|retry|
+ * stop|disable-transition|enable-transition|triggers|webhook-secret ...`: the daemon's
+ * pipelines over its API (cli/pipeline_cmd.c, pipeline_run_cmd.c, pipeline_show.c). */
+int cli_pipeline(int argc, char **argv);
+
+/* `ferry logs EXECUTION [ACTION] [--follow]`: action logs over the API (cli/logs_cmd.c). */
+int cli_logs(int argc, char **argv);
+
+/* `ferry token create|list|revoke ...`: API tokens over the API (cli/token_cmd.c). */
+int cli_token(int argc, char **argv);
+
+/* `ferry hook install REPO`: a post-receive hook that tells the daemon about pushes;
+ * `ferry push --repo PATH OLD NEW REF`: what that hook runs (cli/hook_cmd.c). */
+int cli_hook(int argc, char **argv);
+int cli_push(int argc, char **argv);
+
 /*
  * The data directory: --data wins (passed as `flag`, may be NULL), then
  * $FERRY_DATA, then $XDG_DATA_HOME/ferry, then $HOME/.local/share/ferry.

@@ -132,7 +132,8 @@ static void emit_line(struct attempt *a)
 			if ((unsigned char)a->line[i] < 0x20 || a->line[i] == 0x7f)
 				a->line[i] = a->line[i] == '\t' ? '\t' : '?';
 		a->line[a->line_len] = '\0';
-		logsink_printf(d->n->log, "%s: %s%s", d->what, a->line, a->line_cut ? " [...]" : "");
+		logsink_printf(d->n->log, "%s: %s%s", d->what, a->line,
+		               a->line_cut ? " [...]" : "");
 		a->logged += a->line_len + 1;
 		if (a->logged >= NOTIFY_OUTPUT_MAX)
 			logsink_printf(d->n->log, "%s: more output, not logged (over %u bytes)",
@@ -188,14 +189,15 @@ static void attempt_done(struct attempt *a)
 	describe(a, why, sizeof why);
 	d->run = NULL;
 	free(a);
-	if (d->cancelled) {
-		logsink_printf(d->n->log, "%s: cancelled (the notifier is closing)", d->what);
-		finish(d);
-	} else if (ok) {
+	if (ok) {
 		if (d->attempt > 1)
-			logsink_printf(d->n->log, "%s: delivered at attempt %d", d->what, d->attempt);
+			logsink_printf(d->n->log, "%s: delivered at attempt %d", d->what,
+			               d->attempt);
 		else
 			logsink_printf(d->n->log, "%s: delivered", d->what);
+		finish(d);
+	} else if (d->cancelled) {
+		logsink_printf(d->n->log, "%s: cancelled (the notifier is closing)", d->what);
 		finish(d);
 	} else if (d->attempt <= d->retries) {
 		unsigned ms = backoff_ms(d->attempt);
@@ -332,8 +334,8 @@ static void start_attempt(struct delivery *d)
 	rc = spawn_child(d, a, fds[1]);
 	close(fds[1]); /* the child has its copy; EOF comes when the group is gone */
 	if (rc < 0) {
-		snprintf(a->error, sizeof a->error, "%s: %s", d->command ? "/bin/sh" : d->n->self_exe,
-		         uv_strerror(rc));
+		snprintf(a->error, sizeof a->error, "%s: %s",
+		         d->command ? "/bin/sh" : d->n->self_exe, uv_strerror(rc));
 		close_handle(a, (uv_handle_t *)&a->proc);
 		goto failed;
 	}
@@ -375,8 +377,8 @@ int notify_open(uv_loop_t *loop, const char *self_exe, const struct logsink *log
 
 static int is_ours(const char *entry)
 {
-	static const char *const names[] = {"FERRY_EVENT=", "FERRY_PIPELINE=",
-	                                    "FERRY_EXECUTION_ID="};
+	static const char *const names[] = {
+	        "FERRY_EVENT=", "FERRY_PIPELINE=", "FERRY_EXECUTION_ID="};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strncmp(entry, names[i], strlen(names[i])) == 0)
 			return 1;
@@ -478,7 +480,7 @@ void notify_close(struct notifier *n, void (*done)(void *ctx), void *ctx)
 		uv_timer_stop(&d->timer);
 		if (d->run)
 			kill_group(d->run); /* its end frees the delivery (attempt_done) */
-		else { /* a retry was waiting */
+		else {                      /* a retry was waiting */
 			logsink_printf(n->log, "%s: cancelled (the notifier is closing)", d->what);
 			finish(d);
 		}
@@ -494,10 +496,9 @@ static void uuid4(char out[37])
 	randombytes_buf(b, sizeof b);
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-	         b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-	         b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+	         b[13], b[14], b[15]);
 }
 
 /* EventBridge's "time": whole seconds, UTC. */
@@ -557,6 +558,8 @@ json_t *notify_approval_json(const char *pipeline, int version, const char *exec
                              const char *stage, const char *action, const char *custom_data,
                              int64_t time_ms)
 {
+	if (!pipeline || !execution_id)
+		return NULL;
 	json_t *d = base_detail(pipeline, execution_id);
 	set_text(d, "stage", stage);
 	set_text(d, "action", action);
@@ -576,9 +579,9 @@ json_t *notify_event_json(const char *pipeline, int version, const char *executi
 		unsigned event;
 		const char *state;
 	} states[] = {
-	        {PL_NOTIFY_STARTED, "STARTED"},       {PL_NOTIFY_SUCCEEDED, "SUCCEEDED"},
-	        {PL_NOTIFY_FAILED, "FAILED"},         {PL_NOTIFY_SUPERSEDED, "SUPERSEDED"},
-	        {PL_NOTIFY_STOPPED, "STOPPED"},       {PL_NOTIFY_CANCELLED, "CANCELED"},
+	        {PL_NOTIFY_STARTED, "STARTED"}, {PL_NOTIFY_SUCCEEDED, "SUCCEEDED"},
+	        {PL_NOTIFY_FAILED, "FAILED"},   {PL_NOTIFY_SUPERSEDED, "SUPERSEDED"},
+	        {PL_NOTIFY_STOPPED, "STOPPED"}, {PL_NOTIFY_CANCELLED, "CANCELED"},
 	        {PL_NOTIFY_RESUMED, "RESUMED"},
 	};
 	if (event == PL_NOTIFY_APPROVAL_NEEDED)
@@ -636,7 +639,8 @@ static int read_stdin(struct buf *b, struct err *err)
 		if (n < 0)
 			return err_errno(err, "stdin");
 		if (buf_append(b, chunk, (size_t)n) < 0)
-			return err_set(err, "stdin: the event is larger than %u bytes", NOTIFY_BODY_MAX);
+			return err_set(err, "stdin: the event is larger than %u bytes",
+			               NOTIFY_BODY_MAX);
 	}
 }
 

@@ -57,12 +57,12 @@
 #include "util/err.h"
 #include "util/logsink.h"
 
-#define NOTIFY_ACTIVE_MAX    64           /* deliveries in flight (running or waiting) */
+#define NOTIFY_ACTIVE_MAX     64          /* deliveries in flight (running or waiting) */
 #define NOTIFY_BACKOFF_MAX_MS 60000       /* longest wait before a retry */
-#define NOTIFY_URL_GRACE_MS  2000         /* a URL child's time past timeoutSeconds */
-#define NOTIFY_OUTPUT_MAX    (16u << 10)  /* bytes of a child's output logged per attempt */
-#define NOTIFY_LINE_MAX      1024         /* bytes of one logged output line */
-#define NOTIFY_BODY_MAX      (1u << 20)   /* bytes `ferry __notify` reads from stdin */
+#define NOTIFY_URL_GRACE_MS   2000        /* a URL child's time past timeoutSeconds */
+#define NOTIFY_OUTPUT_MAX     (16u << 10) /* bytes of a child's output logged per attempt */
+#define NOTIFY_LINE_MAX       1024        /* bytes of one logged output line */
+#define NOTIFY_BODY_MAX       (1u << 20)  /* bytes `ferry __notify` reads from stdin */
 
 struct notifier; /* opaque */
 
@@ -101,7 +101,8 @@ json_t *notify_event_json(const char *pipeline, int version, const char *executi
 
 /* A Manual approval waiting, shaped as EventBridge's "CodePipeline Action Execution
  * State Change" (state STARTED, type AWS/Manual/Approval/1); `stage`, `action` and
- * `custom_data` (additionalAttributes.customData) may be NULL. */
+ * `custom_data` (additionalAttributes.customData) may be NULL; `pipeline` and
+ * `execution_id` may not (NULL is returned). */
 json_t *notify_approval_json(const char *pipeline, int version, const char *execution_id,
                              const char *stage, const char *action, const char *custom_data,
                              int64_t time_ms);

@@ -14,7 +14,9 @@
 #define TAG_KEY_MAX   128
 #define TAG_VALUE_MAX 256
 
-static const char *const wrapper_keys[] = {"pipeline", "metadata", "tags", "projects", NULL};
+static const char *const wrapper_keys[] = {
+        "pipeline", "metadata", "tags", "projects", "notifications", NULL,
+};
 static const char *const tag_keys[] = {"key", "value", NULL};
 
 static int parse_tags(struct plctx *c, const struct ynode *n)
@@ -65,6 +67,7 @@ static int read_root(struct plctx *c, const struct ynode *root)
 	if (!decl) {
 		c->bare = 1;
 		c->projects = ytree_get(root, "projects");
+		c->notifications = ytree_get(root, "notifications");
 		return pl_parse_decl(c, root);
 	}
 	if (pl_check_keys(c, root, "", wrapper_keys) < 0)
@@ -79,6 +82,7 @@ static int read_root(struct plctx *c, const struct ynode *root)
 	if (tags && parse_tags(c, tags) < 0)
 		return -1;
 	c->projects = ytree_get(root, "projects");
+	c->notifications = ytree_get(root, "notifications");
 	return pl_parse_decl(c, decl);
 }
 
@@ -102,6 +106,8 @@ int pipeline_parse(const char *text, size_t len, const char *filename,
 	int rc = read_root(&c, root);
 	if (rc == 0 && c.projects && c.projects->kind != YNODE_NULL)
 		rc = pl_parse_projects(&c, c.projects);
+	if (rc == 0 && c.notifications && c.notifications->kind != YNODE_NULL)
+		rc = pl_parse_notifications(&c, c.notifications);
 	if (rc == 0)
 		rc = pl_check_structure(&c);
 	ytree_free(root);
@@ -191,6 +197,7 @@ void pipeline_free(struct pipeline *p)
 	free(p->variables);
 	pl_triggers_free(p->triggers, p->ntriggers);
 	pl_projects_free(p->projects, p->nprojects);
+	pl_notifications_free(p->notifications, p->nnotifications);
 	pipeline_kv_free(p->tags, p->ntags);
 	strv_free(&p->warnings);
 	free(p);

@@ -6,19 +6,19 @@
  * docs/pipeline.md is the user's side of this contract.
  *
  * Documents accepted:
- *  - a bare declaration `{name, stages, ...}`, with ferry's `projects` section as the
- *    one extra top-level key;
+ *  - a bare declaration `{name, stages, ...}`, with ferry's `projects` and
+ *    `notifications` sections as the only extra top-level keys;
  *  - a wrapped one, as get-pipeline prints it or create-pipeline takes it:
- *    `{pipeline: {...}, metadata?, tags?, projects?}` (metadata is server-managed and
- *    ignored, with a warning).
+ *    `{pipeline: {...}, metadata?, tags?, projects?, notifications?}` (metadata is
+ *    server-managed and ignored, with a warning).
  *
  * Invariants:
  *  - pipeline_parse() either returns a declaration that passed every check or fails
  *    with one line "FILE:LINE:COL: field.path: what was expected" and *out NULL;
  *    field paths are relative to the declaration ("stages[2].actions[0].actionTypeId
  *    .provider", "triggers[0].gitConfiguration.push[1].branches.includes[0]") or name
- *    the extension ("projects.site.buildspec"); only a text over PIPELINE_FILE_MAX
- *    fails without a position ("FILE: larger than ...");
+ *    the extension ("projects.site.buildspec", "notifications[1].events[0]"); only a
+ *    text over PIPELINE_FILE_MAX fails without a position ("FILE: larger than ...");
  *  - every action's provider is a row of ferry's provider table with `supported` set:
  *    other AWS providers are refused naming the stage, action and provider;
  *  - `type` is V1 or V2 (inferred when absent, §1.5); `execution_mode` is always set;
@@ -54,6 +54,7 @@
 #define PIPELINE_VARIABLES_MAX     50           /* spec §1.1, §1.6 */
 #define PIPELINE_TRIGGERS_MAX      50           /* spec §1.1 */
 #define PIPELINE_PROJECTS_MAX      500          /* entries of the `projects` extension */
+#define PIPELINE_NOTIFICATIONS_MAX 20           /* rules of the `notifications` extension */
 #define PIPELINE_RESOLVED_MAX      (100 * 1024) /* bytes of one resolved value (§3.1) */
 
 enum pl_type { PL_V1 = 1, PL_V2 = 2 };
@@ -154,6 +155,36 @@ struct pl_project {
 	struct pl_env_var *env;
 	size_t nenv;
 	int timeout_minutes; /* 0: absent (CodeBuild's default, 60) */
+	int line, col;
+};
+
+/* The events a notification rule names (docs/pipeline.md, "Notifications"): one bit
+ * each; pipeline_notify_event_name() gives the name a rule uses for it. */
+enum {
+	PL_NOTIFY_STARTED = 1 << 0,         /* an execution started */
+	PL_NOTIFY_SUCCEEDED = 1 << 1,       /* ... succeeded */
+	PL_NOTIFY_FAILED = 1 << 2,          /* ... failed */
+	PL_NOTIFY_SUPERSEDED = 1 << 3,      /* ... was superseded by a newer one */
+	PL_NOTIFY_STOPPED = 1 << 4,         /* ... was stopped (StopPipelineExecution) */
+	PL_NOTIFY_CANCELLED = 1 << 5,       /* ... was cancelled by an update of the pipeline */
+	PL_NOTIFY_RESUMED = 1 << 6,         /* ... was resumed by a stage retry */
+	PL_NOTIFY_APPROVAL_NEEDED = 1 << 7, /* a Manual approval action waits */
+	PL_NOTIFY_ALL = (1 << 8) - 1,
+};
+
+#define PIPELINE_NOTIFY_TIMEOUT_DEFAULT 10 /* seconds per attempt */
+#define PIPELINE_NOTIFY_TIMEOUT_MAX     300
+#define PIPELINE_NOTIFY_RETRIES_DEFAULT 2 /* attempts after the first */
+#define PIPELINE_NOTIFY_RETRIES_MAX     10
+
+/* ferry's `notifications` extension: one rule. Exactly one of command and url is set. */
+struct pl_notify_rule {
+	unsigned events;         /* PL_NOTIFY_* bits, never 0 */
+	struct strv events_text; /* as written (echoed) */
+	char *command;           /* run with `/bin/sh -c`, the event JSON on stdin; or NULL */
+	char *url;               /* http:// or https:// (no password), POSTed to; or NULL */
+	int timeout_s;           /* per attempt: 1..PIPELINE_NOTIFY_TIMEOUT_MAX, default 10 */
+	int retries;             /* 0..PIPELINE_NOTIFY_RETRIES_MAX, default 2 */
 	int line, col;
 };
 
@@ -258,6 +289,8 @@ struct pipeline {
 	size_t ntriggers;
 	struct pl_project *projects; /* ferry's extension, file order */
 	size_t nprojects;
+	struct pl_notify_rule *notifications; /* ferry's extension, file order */
+	size_t nnotifications;
 	struct pl_kv *tags; /* create-pipeline's `tags` of the wrapped form */
 	size_t ntags;
 	struct strv warnings; /* "FILE:LINE:COL: message" */
@@ -291,7 +324,8 @@ void pipeline_free(struct pipeline *p);
  * "version", json_integer(v)). Never NULL. */
 json_t *pipeline_to_json(const struct pipeline *p);
 
-/* The whole file: {"pipeline": ..., "tags"?: [...], "projects"?: {...}}. */
+/* The whole file: {"pipeline": ..., "tags"?: [...], "projects"?: {...},
+ * "notifications"?: [...]}. */
 json_t *pipeline_file_to_json(const struct pipeline *p);
 
 enum { PIPELINE_JSON_FILE = 1 << 0, PIPELINE_JSON_COMPACT = 1 << 1 };
@@ -323,6 +357,9 @@ int pipeline_runs_before(const struct pl_action *a, const struct pl_action *b);
 const char *pipeline_category_name(enum pl_category c);
 const char *pipeline_mode_name(enum pl_mode m);
 const char *pipeline_type_name(enum pl_type t);
+/* "started", "succeeded", "failed", "superseded", "stopped", "cancelled", "resumed",
+ * "approval-needed" for one PL_NOTIFY_* bit; NULL for anything else. */
+const char *pipeline_notify_event_name(unsigned event);
 
 /* --- triggers (spec §1.7) ---------------------------------------------------------- */
 

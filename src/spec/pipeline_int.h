@@ -8,6 +8,8 @@
  * (§1.2, §1.5, §3.1) and pipeline_provider.c each action's type and configuration
  * (§4). The second pass finds its nodes again by index — arrays are built in file
  * order with nothing skipped, so stages[i] is the i-th item of the `stages` node.
+ * The extensions (pipeline_project.c, pipeline_notify.c) are read after the
+ * declaration, before the second pass.
  *
  * Every failure returns -1 with "FILE:LINE:COL: field.path: what was expected".
  */
@@ -25,11 +27,12 @@ struct plctx {
 	struct pipeline *p;
 	struct err *err;
 	const struct pipeline_opts *opts;
-	const struct ynode *decl;     /* the declaration mapping */
-	int bare;                     /* the file is the declaration itself (not wrapped) */
-	const struct ynode *projects; /* the `projects` value, NULL when absent */
-	const struct ynode *v2_at;    /* the first V2-only field (§1.5), NULL when none */
-	const char *v2_what;          /* its name, for messages */
+	const struct ynode *decl;          /* the declaration mapping */
+	int bare;                          /* the file is the declaration itself (not wrapped) */
+	const struct ynode *projects;      /* the `projects` value, NULL when absent */
+	const struct ynode *notifications; /* the `notifications` value, NULL when absent */
+	const struct ynode *v2_at;         /* the first V2-only field (§1.5), NULL when none */
+	const char *v2_what;               /* its name, for messages */
 };
 
 /* --- pipeline_util.c ------------------------------------------------------------- */
@@ -131,6 +134,12 @@ void pl_triggers_free(struct pl_trigger *t, size_t n);
 FERRY_MUST_CHECK
 int pl_parse_projects(struct plctx *c, const struct ynode *n);
 void pl_projects_free(struct pl_project *p, size_t n);
+
+/* --- pipeline_notify.c ----------------------------------------------------------- */
+
+FERRY_MUST_CHECK
+int pl_parse_notifications(struct plctx *c, const struct ynode *n);
+void pl_notifications_free(struct pl_notify_rule *r, size_t n);
 
 /* --- pipeline_provider.c --------------------------------------------------------- */
 

@@ -225,6 +225,17 @@ static json_t *project_json(const struct pl_project *pr)
 	return o;
 }
 
+static json_t *notify_rule_json(const struct pl_notify_rule *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "events", strv_json(&r->events_text));
+	set_str(o, "command", r->command);
+	set_str(o, "url", r->url);
+	json_object_set_new(o, "timeoutSeconds", json_integer(r->timeout_s));
+	json_object_set_new(o, "retries", json_integer(r->retries));
+	return o;
+}
+
 json_t *pipeline_file_to_json(const struct pipeline *p)
 {
 	json_t *o = json_object();
@@ -244,6 +255,12 @@ json_t *pipeline_file_to_json(const struct pipeline *p)
 		for (size_t i = 0; i < p->nprojects; i++)
 			json_object_set_new(m, p->projects[i].name, project_json(&p->projects[i]));
 		json_object_set_new(o, "projects", m);
+	}
+	if (p->nnotifications) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < p->nnotifications; i++)
+			json_array_append_new(arr, notify_rule_json(&p->notifications[i]));
+		json_object_set_new(o, "notifications", arr);
 	}
 	return o;
 }

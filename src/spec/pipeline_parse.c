@@ -39,6 +39,13 @@ static const char *const decl_keys[] = {
         "name",          "roleArn",      "artifactStore", "artifactStores", "stages", "version",
         "executionMode", "pipelineType", "variables",     "triggers",       NULL,
 };
+/* The same with ferry's extensions, for the bare form (pipeline.c). */
+static const char *const bare_keys[] = {
+        "name",      "roleArn",  "artifactStore", "artifactStores",
+        "stages",    "version",  "executionMode", "pipelineType",
+        "variables", "triggers", "projects",      "notifications",
+        NULL,
+};
 static const char *const stage_keys[] = {
         "name", "blockers", "actions", "onFailure", "onSuccess", "beforeEntry", NULL,
 };
@@ -605,6 +612,17 @@ static int decl_entry(struct plctx *c, const struct ynode *k, const struct ynode
 	return pl_parse_triggers(c, v);
 }
 
+/* By length too: a key with a NUL inside ("projects\0x") is not the extension, and is
+ * refused as unknown rather than skipped. */
+static int is_extension_key(const struct ynode *k)
+{
+	static const char *const ext[] = {"projects", "notifications"};
+	for (size_t i = 0; k->kind == YNODE_SCALAR && i < sizeof ext / sizeof ext[0]; i++)
+		if (k->len == strlen(ext[i]) && memcmp(k->text, ext[i], k->len) == 0)
+			return 1;
+	return 0;
+}
+
 int pl_parse_decl(struct plctx *c, const struct ynode *decl)
 {
 	struct pipeline *p = c->p;
@@ -615,15 +633,15 @@ int pl_parse_decl(struct plctx *c, const struct ynode *decl)
 		        "expected the pipeline declaration (a mapping with name and stages), "
 		        "found %s",
 		        ytree_kind_name(decl));
-	/* In a bare declaration `projects` sits beside the AWS keys (pipeline.c). */
+	/* In a bare declaration ferry's extensions sit beside the AWS keys (pipeline.c). */
 	for (size_t i = 0; i + 1 < decl->n; i += 2) {
 		const struct ynode *k = decl->items[i];
-		if (c->bare && k->kind == YNODE_SCALAR && strcmp(k->text, "projects") == 0)
+		if (c->bare && is_extension_key(k))
 			continue;
 		struct ynode one = *decl;
 		one.items = decl->items + i;
 		one.n = 2;
-		if (pl_check_keys(c, &one, "", decl_keys) < 0)
+		if (pl_check_keys(c, &one, "", c->bare ? bare_keys : decl_keys) < 0)
 			return -1;
 		if (decl_entry(c, k, decl->items[i + 1]) < 0)
 			return -1;

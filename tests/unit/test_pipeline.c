@@ -201,7 +201,8 @@ static void test_wrapped_form(void **state)
 	                         "executionMode, pipelineType, variables, triggers)");
 	msg = pl_err("pipeline: {name: site}\nmetdata: {}\n");
 	assert_string_equal(msg, "pipeline.yml:2:1: top level: unknown key \"metdata\" (did you "
-	                         "mean \"metadata\"? known: pipeline, metadata, tags, projects)");
+	                         "mean \"metadata\"? known: pipeline, metadata, tags, projects, "
+	                         "notifications)");
 	struct pipeline *p =
 	        pl_ok("tags: [{key: team, value: web}]\n"
 	              "pipeline:\n"
@@ -302,7 +303,8 @@ static void test_unknown_keys(void **state)
 	assert_string_equal(pl_err("name: site\nstage: []\n"),
 	                    "pipeline.yml:2:1: top level: unknown key \"stage\" (did you mean "
 	                    "\"stages\"? known: name, roleArn, artifactStore, artifactStores, "
-	                    "stages, version, executionMode, pipelineType, variables, triggers)");
+	                    "stages, version, executionMode, pipelineType, variables, triggers, "
+	                    "projects, notifications)");
 	const char *msg = pl_err("name: site\n"
 	                         "stages:\n"
 	                         "  - name: Source\n"

@@ -1,0 +1,326 @@
+/*
+ * pipeline_cmd.c — `ferry pipeline`: the dispatcher (which subcommand takes which
+ * arguments and options), and the declarations' subcommands: create, update, get,
+ * list, delete, webhook-secret. Everything goes through the daemon's API.
+ */
+#include "cli/pipeline_cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "spec/pipeline.h"
+#include "util/fs.h"
+
+static const char usage[] =
+        "usage: ferry pipeline SUBCOMMAND ... [--data DIR] [--url URL]\n"
+        "\n"
+        "  create FILE [--no-start]     create a pipeline from a declaration (JSON or YAML,\n"
+        "                               docs/pipeline.md); it runs once unless --no-start\n"
+        "  update FILE                  replace a pipeline's declaration (version + 1)\n"
+        "  get NAME [--version N] [--json]\n"
+        "                               print the declaration (--json: with its metadata)\n"
+        "  list [--json]                every pipeline\n"
+        "  delete NAME                  delete a pipeline and its history\n"
+        "  start NAME [--commit SHA] [--var NAME=VALUE]...\n"
+        "                               start an execution; prints its id\n"
+        "  state NAME [--json]          each stage: its actions and latest execution\n"
+        "  executions NAME [--max N] [--json]\n"
+        "                               recent executions, newest first\n"
+        "  execution NAME ID [--json]   one execution and its actions\n"
+        "  retry NAME STAGE EXECUTION [--all]\n"
+        "                               run a failed stage's failed actions again (--all:\n"
+        "                               every action of the stage)\n"
+        "  stop NAME EXECUTION [--abandon] [--reason TEXT]\n"
+        "                               stop after the running actions (--abandon: now)\n"
+        "  disable-transition NAME STAGE --reason TEXT [--outbound]\n"
+        "  enable-transition NAME STAGE [--outbound]\n"
+        "                               hold executions before STAGE (--outbound: after it)\n"
+        "  triggers NAME [--max N] [--json]\n"
+        "                               recent pushes and deliveries, and what they started\n"
+        "  webhook-secret NAME [--rotate]\n"
+        "                               the secret a forge signs webhooks with (--rotate:\n"
+        "                               replace it)\n"
+        "\n"
+        "  --data DIR   data directory: its daemon.url and admin.token are used\n"
+        "  --url URL    the daemon (default: $FERRY_URL, else DIR/daemon.url)\n"
+        "Token: $FERRY_TOKEN, else DIR/admin.token.\n";
+
+#define B(o) (1u << (o))
+
+static const struct sub {
+	const char *name;
+	int (*run)(struct plc_args *);
+	size_t min_pos, max_pos;
+	unsigned allowed; /* besides --data and --url */
+	const char *args;
+} subs[] = {
+        {"create", plc_create, 1, 1, B(PO_NO_START), "FILE"},
+        {"update", plc_update, 1, 1, 0, "FILE"},
+        {"get", plc_get, 1, 1, B(PO_VERSION) | B(PO_JSON), "NAME"},
+        {"list", plc_list, 0, 0, B(PO_JSON), ""},
+        {"delete", plc_delete, 1, 1, 0, "NAME"},
+        {"start", plc_start, 1, 1, B(PO_COMMIT) | B(PO_VAR), "NAME"},
+        {"state", plc_state, 1, 1, B(PO_JSON), "NAME"},
+        {"executions", plc_executions, 1, 1, B(PO_MAX) | B(PO_JSON), "NAME"},
+        {"execution", plc_execution, 2, 2, B(PO_JSON), "NAME ID"},
+        {"retry", plc_retry, 3, 3, B(PO_ALL), "NAME STAGE EXECUTION"},
+        {"stop", plc_stop, 2, 2, B(PO_ABANDON) | B(PO_REASON), "NAME EXECUTION"},
+        {"disable-transition", plc_disable_transition, 2, 2, B(PO_REASON) | B(PO_OUTBOUND),
+         "NAME STAGE"},
+        {"enable-transition", plc_enable_transition, 2, 2, B(PO_OUTBOUND), "NAME STAGE"},
+        {"triggers", plc_triggers, 1, 1, B(PO_MAX) | B(PO_JSON), "NAME"},
+        {"webhook-secret", plc_webhook_secret, 1, 1, B(PO_ROTATE), "NAME"},
+};
+
+static int check_args(struct plc_args *a, const struct sub *s, const struct cli_opt *opts)
+{
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "pipeline %s", s->name);
+	if (a->pos.n < s->min_pos) {
+		const char *missing = s->args; /* the words not given */
+		for (size_t i = 0; i < a->pos.n; i++)
+			missing += strcspn(missing, " ") + 1;
+		return cli_usage_error(cmd, usage, "missing %s (ferry pipeline %s %s)", missing,
+		                       s->name, s->args);
+	}
+	if (a->pos.n > s->max_pos)
+		return cli_usage_error(cmd, usage, "unexpected argument \"%s\"",
+		                       a->pos.v[s->max_pos]);
+	unsigned extra = a->seen & ~(s->allowed | B(PO_DATA) | B(PO_URL));
+	for (unsigned i = 0; i < PO_COUNT; i++)
+		if (extra & B(i))
+			return cli_usage_error(cmd, usage, "%s does not go with `ferry pipeline %s`",
+			                       opts[i].name, s->name);
+	if (!strcmp(s->name, "disable-transition") && !a->reason)
+		return cli_usage_error(cmd, usage, "--reason TEXT is required (say why executions "
+		                                   "are held)");
+	return 0;
+}
+
+int cli_pipeline(int argc, char **argv)
+{
+	struct plc_args a = {0};
+	struct cli_opt opts[PO_COUNT] = {
+	        [PO_DATA] = {"--data", "DIR", &a.data, NULL, NULL},
+	        [PO_URL] = {"--url", "URL", &a.url, NULL, NULL},
+	        [PO_VERSION] = {"--version", "N", &a.version, NULL, NULL},
+	        [PO_JSON] = {"--json", NULL, NULL, &a.json, NULL},
+	        [PO_COMMIT] = {"--commit", "SHA", &a.commit, NULL, NULL},
+	        [PO_VAR] = {"--var", "NAME=VALUE", NULL, NULL, &a.vars},
+	        [PO_MAX] = {"--max", "N", &a.max, NULL, NULL},
+	        [PO_ALL] = {"--all", NULL, NULL, &a.all, NULL},
+	        [PO_ABANDON] = {"--abandon", NULL, NULL, &a.abandon, NULL},
+	        [PO_REASON] = {"--reason", "TEXT", &a.reason, NULL, NULL},
+	        [PO_OUTBOUND] = {"--outbound", NULL, NULL, &a.outbound, NULL},
+	        [PO_ROTATE] = {"--rotate", NULL, NULL, &a.rotate, NULL},
+	        [PO_NO_START] = {"--no-start", NULL, NULL, &a.no_start, NULL},
+	};
+	struct strv pos = STRV_INIT;
+	int rc = cli_args(argc, argv, opts, PO_COUNT, &pos, &a.seen, "pipeline", usage);
+	const struct sub *s = NULL;
+	if (rc == 3) {
+		fputs(usage, stdout);
+		rc = 0;
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (!pos.n) {
+		rc = cli_usage_error("pipeline", usage, "missing subcommand");
+		goto out;
+	}
+	a.sub = pos.v[0];
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0] && !s; i++)
+		if (!strcmp(subs[i].name, a.sub))
+			s = &subs[i];
+	if (!s) {
+		rc = cli_usage_error("pipeline", usage, "unknown subcommand \"%s\"", a.sub);
+		goto out;
+	}
+	for (size_t i = 1; i < pos.n; i++)
+		strv_push(&a.pos, pos.v[i]);
+	rc = check_args(&a, s, opts);
+	if (rc)
+		goto out;
+	cli_client_init(&a.c, a.data, a.url);
+	rc = s->run(&a);
+	cli_client_free(&a.c);
+out:
+	strv_free(&pos);
+	strv_free(&a.pos);
+	strv_free(&a.vars);
+	return rc;
+}
+
+/* ---- declarations ---- */
+
+static int send_file(struct plc_args *a, const char *method, const char *path_base, json_t **out)
+{
+	const char *file = a->pos.v[0];
+	char *text = NULL;
+	size_t len = 0;
+	struct err err;
+	if (fs_read_file(file, PIPELINE_FILE_MAX, &text, &len, &err) < 0) {
+		fprintf(stderr, "ferry: %s\n", err.msg);
+		return 2;
+	}
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	char *fname = cli_escape(base);
+	char *path = xasprintf("%s?filename=%s%s", path_base, fname, a->no_start ? "&noStart=1" : "");
+	const char *dot = strrchr(base, '.');
+	int yaml = dot && (!strcmp(dot, ".yml") || !strcmp(dot, ".yaml"));
+	int rc = cli_call(&a->c,
+	                  &(struct cli_req){.method = method,
+	                                    .path = path,
+	                                    .body = text,
+	                                    .body_len = len,
+	                                    .content_type = yaml ? "application/yaml"
+	                                                         : "application/json"},
+	                  out);
+	free(path);
+	free(fname);
+	free(text);
+	return rc;
+}
+
+/* The pipeline's name inside a file, for update's path; NULL after printing why. */
+static char *file_pipeline_name(const char *file)
+{
+	struct pipeline *p = NULL;
+	struct err err;
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	if (pipeline_load(file, base, NULL, &p, &err) < 0) {
+		fprintf(stderr, "ferry: %s\n", err.msg);
+		return NULL;
+	}
+	char *name = xstrdup(p->name);
+	pipeline_free(p);
+	return name;
+}
+
+static void print_stored(const json_t *answer, const char *verb, int started)
+{
+	json_t *p = json_object_get(answer, "pipeline");
+	fprintf(stderr, "ferry: pipeline \"%s\" %s, version %lld%s\n", cli_str(p, "name"), verb,
+	        (long long)json_integer_value(json_object_get(p, "version")),
+	        started ? "; its first execution is starting" : "");
+	cli_print_json(answer);
+}
+
+int plc_create(struct plc_args *a)
+{
+	json_t *out = NULL;
+	int rc = send_file(a, "POST", "/api/pipelines", &out);
+	if (rc == 0)
+		print_stored(out, "created", !a->no_start);
+	json_decref(out);
+	return rc;
+}
+
+int plc_update(struct plc_args *a)
+{
+	char *name = file_pipeline_name(a->pos.v[0]);
+	if (!name)
+		return 2;
+	char *path = cli_path("api", "pipelines", name, NULL);
+	json_t *out = NULL;
+	int rc = send_file(a, "PUT", path, &out);
+	if (rc == 0)
+		print_stored(out, "updated", 0);
+	json_decref(out);
+	free(path);
+	free(name);
+	return rc;
+}
+
+int plc_get(struct plc_args *a)
+{
+	long version = 0;
+	if (a->version && cli_int(a->version, 1, 1000000000, &version) < 0) {
+		fprintf(stderr, "ferry pipeline get: --version: \"%s\" is not a version number\n",
+		        a->version);
+		return 2;
+	}
+	char *base = cli_path("api", "pipelines", a->pos.v[0], NULL);
+	char *path = version ? xasprintf("%s?version=%ld", base, version) : xstrdup(base);
+	json_t *out = NULL;
+	int rc = cli_call(&a->c, &(struct cli_req){.path = path}, &out);
+	if (rc == 0) {
+		/* without --json: the file's shape, which `ferry pipeline update` takes back */
+		if (!a->json)
+			json_object_del(out, "metadata");
+		cli_print_json(out);
+	}
+	json_decref(out);
+	free(path);
+	free(base);
+	return rc;
+}
+
+int plc_list(struct plc_args *a)
+{
+	json_t *out = NULL;
+	int rc = cli_call(&a->c, &(struct cli_req){.path = "/api/pipelines"}, &out);
+	if (rc)
+		return rc;
+	if (a->json) {
+		cli_print_json(out);
+		json_decref(out);
+		return 0;
+	}
+	struct cli_table t;
+	cli_table_init(&t, 5);
+	cli_table_row(&t, (const char *[]){"NAME", "VERSION", "TYPE", "MODE", "UPDATED"});
+	json_t *p;
+	size_t i;
+	json_array_foreach(json_object_get(out, "pipelines"), i, p)
+	{
+		char version[24], updated[32];
+		snprintf(version, sizeof version, "%lld",
+		         (long long)json_integer_value(json_object_get(p, "version")));
+		cli_time(json_object_get(p, "updated"), updated, sizeof updated);
+		cli_table_row(&t, (const char *[]){cli_str(p, "name"), version,
+		                                   cli_str(p, "pipelineType"),
+		                                   cli_str(p, "executionMode"), updated});
+	}
+	if (json_array_size(json_object_get(out, "pipelines")))
+		cli_table_print(&t);
+	else
+		fputs("ferry: no pipelines yet (ferry pipeline create FILE)\n", stderr);
+	cli_table_free(&t);
+	json_decref(out);
+	return 0;
+}
+
+int plc_delete(struct plc_args *a)
+{
+	char *path = cli_path("api", "pipelines", a->pos.v[0], NULL);
+	int rc = cli_call(&a->c, &(struct cli_req){.method = "DELETE", .path = path}, NULL);
+	if (rc == 0)
+		fprintf(stderr, "ferry: pipeline \"%s\" deleted\n", a->pos.v[0]);
+	free(path);
+	return rc;
+}
+
+int plc_webhook_secret(struct plc_args *a)
+{
+	char *path = cli_path("api", "pipelines", a->pos.v[0], "webhook-secret", NULL);
+	json_t *out = NULL;
+	int rc = cli_call(&a->c, &(struct cli_req){.method = a->rotate ? "POST" : "GET", .path = path},
+	                  &out);
+	if (rc == 0) {
+		puts(cli_str(out, "webhookSecret") ? cli_str(out, "webhookSecret") : "");
+		fprintf(stderr,
+		        "ferry: %son the forge, add a webhook: payload URL %s%s, content type "
+		        "application/json, this secret, push events\n",
+		        a->rotate ? "secret replaced; deliveries signed with the old one now fail. "
+		                    "Set it "
+		                  : "",
+		        a->c.url, cli_str(out, "webhookPath") ? cli_str(out, "webhookPath") : "");
+	}
+	json_decref(out);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,63 @@
+/*
+ * pipeline_cmd.h — what the files of `ferry pipeline` share: the parsed arguments
+ * and the subcommands, each a function returning the exit status.
+ */
+#ifndef FERRY_CLI_PIPELINE_CMD_H
+#define FERRY_CLI_PIPELINE_CMD_H
+
+#include "cli/client.h"
+
+/* Options; bit i of `seen` is option i of this order. */
+enum {
+	PO_DATA,
+	PO_URL,
+	PO_VERSION,
+	PO_JSON,
+	PO_COMMIT,
+	PO_VAR,
+	PO_MAX,
+	PO_ALL,
+	PO_ABANDON,
+	PO_REASON,
+	PO_OUTBOUND,
+	PO_ROTATE,
+	PO_NO_START,
+	PO_COUNT,
+};
+
+struct plc_args {
+	const char *sub;
+	const char *data, *url, *version, *commit, *max, *reason;
+	int json, all, abandon, outbound, rotate, no_start;
+	struct strv vars; /* NAME=VALUE */
+	struct strv pos;  /* after the subcommand */
+	unsigned seen;
+	struct cli_client c;
+};
+
+/* pipeline_cmd.c: declarations */
+int plc_create(struct plc_args *a);
+int plc_update(struct plc_args *a);
+int plc_get(struct plc_args *a);
+int plc_list(struct plc_args *a);
+int plc_delete(struct plc_args *a);
+int plc_webhook_secret(struct plc_args *a);
+
+/* pipeline_run_cmd.c: executions */
+int plc_start(struct plc_args *a);
+int plc_retry(struct plc_args *a);
+int plc_stop(struct plc_args *a);
+int plc_disable_transition(struct plc_args *a);
+int plc_enable_transition(struct plc_args *a);
+
+/* pipeline_show.c: what people read */
+int plc_state(struct plc_args *a);
+int plc_executions(struct plc_args *a);
+int plc_execution(struct plc_args *a);
+int plc_triggers(struct plc_args *a);
+
+/* Renders GetPipelineState's answer as a table of stages and actions (pure: for
+ * tests). To free. */
+char *plc_state_text(const json_t *state);
+
+#endif

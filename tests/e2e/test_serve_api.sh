@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# `ferry serve` and its API, driven through the real binary, curl and the ferry
+# commands: health, tokens and scopes (401/403), pipelines from YAML, a malformed
+# declaration, and a clean stop on SIGTERM. Prints "ok   e2e serve-..." or
+# "FAIL e2e serve-..." per check.
+set -u
+: "${FERRY:?FERRY must name the binary under test}"
+: "${WORK_DIR:=$(mktemp -d /tmp/ferry-e2e-serve.XXXXXX)}"
+W=$WORK_DIR
+export HOME=$W/home FERRY_DATA=$W/data
+unset XDG_DATA_HOME FERRY_URL FERRY_TOKEN
+mkdir -p "$HOME"
+OUT=$W/out.txt ERR=$W/err.txt
+RC=0 STATUS=0 DAEMON_PID=
+
+stop_daemon() {
+	if [ -n "$DAEMON_PID" ]; then
+		kill "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+		DAEMON_PID=
+	fi
+}
+trap stop_daemon EXIT
+
+start_daemon() {
+	"$FERRY" serve --data "$FERRY_DATA" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
+	DAEMON_PID=$!
+	for _ in $(seq 300); do
+		[ -s "$FERRY_DATA/daemon.url" ] && break
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	URL=$(cat "$FERRY_DATA/daemon.url" 2>/dev/null)
+	ADMIN=$(cat "$FERRY_DATA/admin.token" 2>/dev/null)
+}
+
+die() { echo "$*" >&2; exit 1; }
+run() { "$FERRY" "$@" >"$OUT" 2>"$ERR" </dev/null; RC=$?; }
+want_rc() { [ "$RC" = "$1" ] || die "exit status $RC, expected $1"; }
+in_out() { grep -qF -- "$1" "$OUT" || die "stdout lacks: $1"; }
+in_err() { grep -qF -- "$1" "$ERR" || die "stderr lacks: $1"; }
+
+# api METHOD PATH [TOKEN] [BODY-FILE] — the answer's body in $OUT, its status in $STATUS
+api() {
+	local args=(-s -o "$OUT" -w '%{http_code}' -X "$1" "$URL$2")
+	[ -n "${3:-}" ] && args+=(-H "Authorization: Bearer $3")
+	[ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$4")
+	STATUS=$(curl "${args[@]}")
+}
+want_status() { [ "$STATUS" = "$1" ] || die "HTTP $STATUS, expected $1: $(cat "$OUT")"; }
+# jfield EXPR — a Python expression on the JSON answer `r` in $OUT
+jfield() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$OUT" "$1"; }
+
+check() {
+	local name=$1 why
+	if why=$("$name" 2>&1); then
+		echo "ok   e2e $name"
+	else
+		echo "FAIL e2e $name"
+		printf '%s\n' "$why" | sed 's/^/    /'
+		echo "    --- stdout/body:"; head -c 2000 "$OUT" | sed 's/^/    | /'
+		echo "    --- stderr:"; head -c 2000 "$ERR" | sed 's/^/    | /'
+		echo "    --- daemon log (last 15 lines):"; tail -15 "$W/serve.log" | sed 's/^/    | /'
+	fi
+}
+
+# A real repository with one commit, and a pipeline that builds it.
+REPO=$W/site.git
+setup_repo() {
+	git init -q --bare -b main "$REPO"
+	git clone -q "$REPO" "$W/clone" 2>/dev/null
+	(cd "$W/clone" && git config user.email e2e@ferry.test && git config user.name e2e &&
+		echo hello >index.html && git add index.html && git commit -qm "first page" &&
+		git push -q origin main) || exit 1
+	cat >"$W/site.yml" <<Y
+pipeline:
+  name: site
+  variables:
+    - {name: GREETING, defaultValue: hello}
+  stages:
+    - name: Source
+      actions:
+        - name: Checkout
+          actionTypeId: {category: Source, owner: AWS, provider: CodeStarSourceConnection, version: "1"}
+          configuration:
+            FullRepositoryId: acme/site
+            BranchName: main
+            RepositoryUrl: $REPO
+          outputArtifacts: [{name: src}]
+    - name: Build
+      actions:
+        - name: Compile
+          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, version: "1"}
+          configuration:
+            ProjectName: site-build
+            EnvironmentVariables: '[{"name": "GREETING", "value": "#{variables.GREETING}"}]'
+          inputArtifacts: [{name: src}]
+projects:
+  site-build:
+    buildspec: |
+      version: 0.2
+      phases:
+        build:
+          commands:
+            - cat index.html
+            - echo "greeting=\$GREETING"
+Y
+}
+
+serve-starts-and-writes-url() {
+	[ -n "$URL" ] || die "no daemon.url after 15 s; daemon log: $(cat "$W/serve.log")"
+	[[ "$URL" =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || die "daemon.url holds '$URL'"
+	[ "$(stat -c %a "$FERRY_DATA/admin.token")" = 600 ] || die "admin.token is not mode 600"
+	grep -qF "admin token written to $FERRY_DATA/admin.token" "$W/serve.log" ||
+		die "first start did not say where the admin token is"
+}
+
+serve-health-needs-no-token() {
+	api GET /api/health
+	want_status 200
+	[ "$(jfield 'r["status"]')" = ok ] || die "status is not ok"
+}
+
+serve-401-without-or-with-bad-token() {
+	api GET /api/pipelines
+	want_status 401
+	[ "$(jfield 'r["error"]["code"]')" = unauthorized ] || die "code is not unauthorized"
+	jfield 'r["error"]["message"]' | grep -q '"read" scope' || die "message does not name the scope"
+	api GET /api/pipelines ferry_0000000000000000000000000000000000000000000
+	want_status 401
+	jfield 'r["error"]["message"]' | grep -q 'unknown token' || die "bad token not called unknown"
+	# the CLI says the same, exit status 1
+	FERRY_TOKEN=ferry_bogus run pipeline list
+	want_rc 1 && in_err 'ferry: unknown token'
+}
+
+serve-token-create-list-revoke() {
+	run token create reader --scopes read
+	want_rc 0 && in_err 'shown only this once' || return 1
+	READER=$(cat "$OUT")
+	[[ "$READER" == ferry_* ]] || die "token create printed '$READER'"
+	echo "$READER" >"$W/reader.token"
+	run token create reader --scopes read
+	want_rc 1 && in_err 'exists already' || return 1
+	run token list
+	want_rc 0 && in_out reader && in_out admin.token || return 1
+	! grep -qF "$READER" "$OUT" || die "token list printed a token"
+	run token create doomed --scopes start
+	want_rc 0 || return 1
+	local doomed; doomed=$(cat "$OUT")
+	run token revoke doomed
+	want_rc 0 && in_err 'revoked' || return 1
+	api GET /api/pipelines "$doomed"
+	want_status 401
+	jfield 'r["error"]["message"]' | grep -q 'revoked' || die "a revoked token is not called revoked"
+}
+
+serve-pipeline-create-from-yaml() {
+	run pipeline create "$W/site.yml" --no-start
+	want_rc 0 && in_err 'pipeline "site" created, version 1' || return 1
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["pipeline"]["name"]=="site", d' "$OUT" ||
+		die "create did not print the stored declaration as JSON"
+	run pipeline get site
+	want_rc 0 && in_out '"ProjectName": "site-build"' && in_out '"version": 1' || return 1
+	! grep -q metadata "$OUT" || die "get without --json printed metadata"
+	run pipeline get site --json
+	in_out '"pipelineArn"' || return 1
+	run pipeline list
+	want_rc 0 || return 1
+	grep -qE '^site +1 +V2 +SUPERSEDED ' "$OUT" || die "list lacks the site row"
+}
+
+serve-403-read-token-cannot-start() {
+	local reader; reader=$(cat "$W/reader.token")
+	echo '{}' >"$W/empty.json"
+	api POST /api/pipelines/site/executions "$reader" "$W/empty.json"
+	want_status 403
+	[ "$(jfield 'r["error"]["code"]')" = forbidden ] || die "code is not forbidden"
+	jfield 'r["error"]["message"]' | grep -q '"start" scope' || die "403 does not name the start scope"
+	# and reading works with it
+	api GET /api/pipelines/site "$reader"
+	want_status 200
+	FERRY_TOKEN=$reader run pipeline start site
+	want_rc 1 && in_err 'lacks the "start" scope'
+}
+
+serve-malformed-pipeline-400() {
+	cat >"$W/broken.yml" <<'Y'
+pipeline:
+  name: broken
+  stages:
+    - name: Source
+      actions:
+        - name: Checkout
+          actionTypeId: {category: Source, owner: AWS, provider: CodeStarSourceConnection, version: "1"}
+          configuration:
+            FullRepositoryId: acme/site
+            Branch: main
+          outputArtifacts: [{name: src}]
+    - name: Build
+      actions:
+        - name: Compile
+          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, version: "1"}
+          configuration: {ProjectName: b}
+          inputArtifacts: [{name: src}]
+Y
+	run pipeline create "$W/broken.yml"
+	want_rc 1 || return 1
+	grep -qE 'ferry: broken\.yml:10:[0-9]+: stages\[0\]\.actions\[0\]\.configuration' "$ERR" ||
+		die "error does not name broken.yml, line 10 and the field"
+	in_err 'Branch' || return 1
+	api POST '/api/pipelines?filename=broken.yml' "$ADMIN" "$W/broken.yml"
+	want_status 400
+	run pipeline get broken
+	want_rc 1 && in_err 'broken'
+}
+
+serve-start-and-read-execution() {
+	run pipeline start site --var GREETING=hi
+	want_rc 0 || return 1
+	local id; id=$(cat "$OUT")
+	[[ "$id" =~ ^[0-9a-f-]{36}$ ]] || die "start printed '$id', not an execution id"
+	for _ in $(seq 600); do
+		run pipeline execution site "$id" --json
+		grep -qE '"status": "(Succeeded|Failed)"' "$OUT" && break
+		sleep 0.1
+	done
+	run pipeline execution site "$id"
+	want_rc 0 && in_out "execution $id" && in_out 'Compile' || return 1
+	grep -qE '^status +Succeeded' "$OUT" || die "execution did not succeed"
+	run pipeline executions site
+	want_rc 0 && in_out "$id" || return 1
+	run pipeline state site
+	want_rc 0 && in_out 'Checkout' && in_out 'Compile' || return 1
+	run logs "$id" Compile
+	want_rc 0 && in_out 'hello' && in_out 'greeting=hi'
+}
+
+serve-usage-errors() {
+	run pipeline
+	want_rc 2 && in_err 'usage: ferry pipeline' || return 1
+	run pipeline retry site Build
+	want_rc 2 && in_err 'missing EXECUTION' || return 1
+	run pipeline get site --rotate
+	want_rc 2 && in_err '--rotate does not go with `ferry pipeline get`' || return 1
+	run pipeline disable-transition site Build
+	want_rc 2 && in_err '--reason' || return 1
+	run serve --max-builds lots
+	want_rc 2
+}
+
+serve-unknown-pipeline-404() {
+	run pipeline state nosuch
+	want_rc 1 && in_err 'ferry: ' && in_err 'nosuch' || return 1
+	api GET /api/pipelines/nosuch "$ADMIN"
+	want_status 404
+}
+
+# SIGTERM is sent from the main shell (the daemon is its child): see the end.
+serve-sigterm-exits-0() {
+	local rc; rc=$(cat "$W/serve.rc")
+	[ "$rc" = 0 ] || die "daemon exited with $rc after SIGTERM; log: $(tail -20 "$W/serve.log")"
+	grep -qF 'ferry: stopped' "$W/serve.log" || die "the daemon did not say it stopped"
+	[ ! -e "$FERRY_DATA/daemon.url" ] || die "daemon.url left behind"
+	run pipeline list
+	want_rc 1 && in_err 'is `ferry serve` running?'
+}
+
+sigterm_daemon() {
+	kill -TERM "$DAEMON_PID"
+	(sleep 30 && kill -KILL "$DAEMON_PID" 2>/dev/null) &
+	local watchdog=$! rc=0
+	wait "$DAEMON_PID" || rc=$?
+	kill "$watchdog" 2>/dev/null
+	echo "$rc" >"$W/serve.rc"
+	DAEMON_PID=
+}
+
+setup_repo
+start_daemon
+for t in serve-starts-and-writes-url serve-health-needs-no-token \
+	serve-401-without-or-with-bad-token serve-token-create-list-revoke \
+	serve-pipeline-create-from-yaml serve-403-read-token-cannot-start \
+	serve-malformed-pipeline-400 serve-start-and-read-execution serve-usage-errors \
+	serve-unknown-pipeline-404; do
+	check "$t"
+done
+sigterm_daemon
+check serve-sigterm-exits-0
