@@ -253,9 +253,6 @@ static int prepare_inputs(struct bctx *b)
 		if (stop_requested)
 			return action_fail(b->r, "stopped");
 	}
-	if (job->sandbox && b->secondary_dirs.n)
-		action_log("build", "note: in the sandbox, secondary sources are read-only, and "
-		                    "hidden when the work dir lies in ferry's data dir or /tmp");
 	return 0;
 }
 
@@ -350,6 +347,7 @@ static void run_build(struct bctx *b, struct build_result *res)
 	        .base_env = (const char *const *)b->base_env.v,
 	        .project_env = (const char *const *)b->project_env.v,
 	        .override_env = (const char *const *)b->override_env.v,
+	        .extra_dirs = (const char *const *)b->secondary_dirs.v,
 	        .timeout_seconds =
 	                minutes > 0 ? (int)(minutes < TIMEOUT_MINUTES_MAX ? minutes
 	                                                                  : TIMEOUT_MINUTES_MAX) *

@@ -153,6 +153,15 @@ static int in_git_tree(const char *dir)
 /* CODEBUILD_SOURCE_VERSION / RESOLVED_SOURCE_VERSION / SOURCE_REPO_URL from git. */
 static void git_info(struct run *r)
 {
+	/* a pipeline build names its commit itself: its source is an extracted artifact,
+	 * and a repository found above it (the data directory's) would be the wrong one */
+	const char *given = envmap_get(r->env, "CODEBUILD_RESOLVED_SOURCE_VERSION");
+	if (given) {
+		r->res->resolved_source_version = xstrdup(given);
+		const char *sv = envmap_get(r->env, "CODEBUILD_SOURCE_VERSION");
+		r->res->source_version = xstrdup(sv ? sv : given);
+		return;
+	}
 	if (!in_git_tree(r->src))
 		return;
 	git_libgit2_init();
@@ -321,7 +330,8 @@ static int start_shell(struct run *r, int sandboxed, const char *shell, int is_b
 		                          .home_host = r->home_host,
 		                          .home_visible = r->home_visible,
 		                          .hidden_dir = r->req->hidden_dir,
-		                          .self_exe = exe};
+		                          .self_exe = exe,
+		                          .extra_dirs = r->req->extra_dirs};
 		sandbox_argv(&sp, &prefix);
 	}
 	envmap_export(r->env, &env);

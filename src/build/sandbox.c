@@ -93,5 +93,11 @@ void sandbox_argv(const struct sandbox_spec *s, struct strv *argv)
 		strv_push(argv, binds[i][0]);
 		strv_push(argv, binds[i][1]);
 	}
+	for (size_t i = 0; s->extra_dirs && s->extra_dirs[i]; i++) {
+		make_parents(argv, s->extra_dirs[i], tmpfs, sizeof tmpfs / sizeof tmpfs[0]);
+		strv_push(argv, "--bind");
+		strv_push(argv, s->extra_dirs[i]);
+		strv_push(argv, s->extra_dirs[i]);
+	}
 	strv_push(argv, "--");
 }

@@ -20,6 +20,8 @@ struct sandbox_spec {
 	const char *home_visible; /* e.g. "/root" */
 	const char *hidden_dir;   /* may be NULL */
 	const char *self_exe;     /* ferry's binary, kept visible (read-only) for helpers */
+	const char *const *extra_dirs; /* NULL-terminated, may be NULL: also writable at their
+	                                  own paths (a pipeline build's secondary sources) */
 };
 
 /* Path of bwrap when it is installed and executable, else NULL. */

@@ -117,12 +117,12 @@ deliver() {
 }
 
 counts() { # "<trigger events> <executions>"
-	local t e
-	"$FERRY" pipeline triggers app --json >"$W/t.json" 2>/dev/null
-	"$FERRY" pipeline executions app --json >"$W/e.json" 2>/dev/null
-	t=$(python3 -c 'import json; print(len(json.load(open("'"$W"'/t.json"))["triggerEvents"]))')
-	e=$(python3 -c 'import json; print(len(json.load(open("'"$W"'/e.json"))["pipelineExecutionSummaries"]))')
-	echo "$t $e"
+	"$FERRY" pipeline triggers app --json >"$W/t.json" 2>"$W/t.err" ||
+		die "pipeline triggers failed: $(cat "$W/t.err")"
+	"$FERRY" pipeline executions app --json >"$W/e.json" 2>"$W/e.err" ||
+		die "pipeline executions failed: $(cat "$W/e.err")"
+	python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["triggerEvents"]),
+		len(json.load(open(sys.argv[2]))["pipelineExecutionSummaries"]))' "$W/t.json" "$W/e.json"
 }
 
 webhook-missing-signature-401() {
