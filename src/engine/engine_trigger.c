@@ -392,7 +392,7 @@ static void poll_source(struct engine *e, const char *pipeline, const struct pl_
 static int polled(const struct pl_action *a)
 {
 	return a->cat == PL_CAT_SOURCE && a->git.location_kind == PL_REPO_URL && a->git.poll &&
-	       a->git.location && strncmp(a->git.location, "file://", 7);
+	       a->git.location;
 }
 
 static void on_poll(uv_timer_t *t)

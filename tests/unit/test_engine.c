@@ -547,6 +547,50 @@ static void monorepo_path_filter_builds_only_matching_changes(void **state)
 	th_close(&h);
 }
 
+/* A remote URL source is polled: a new commit on its branch starts an execution
+ * (trigger PollForSourceChanges); the first poll only records the head. */
+static void polling_a_url_source_starts_on_a_new_commit(void **state)
+{
+	(void)state;
+	setenv("FERRY_POLL_INTERVAL_MS", "100", 1);
+	struct th h;
+	th_open(&h, 0);
+	unsetenv("FERRY_POLL_INTERVAL_MS");
+	char *url = xasprintf("file://%s", h.repo);
+	char *text = pipeline_text("poll", url, "QUEUED", "            - true\n", NULL);
+	/* pipeline_text turns polling off: this one polls */
+	char *p = strstr(text, "PollForSourceChanges: 'false'");
+	assert_non_null(p);
+	memcpy(p, "PollForSourceChanges: 'true' ", strlen("PollForSourceChanges: 'false'"));
+	create(&h, text, 1);
+	usleep(500000); /* a few polls: the head is recorded, nothing starts */
+	assert_int_equal(th_count(&h, "poll"), 0);
+	th_commit(&h, "new.txt", "news", "main");
+	char head[64];
+	th_head(&h, head);
+	char *id = NULL;
+	for (int i = 0; i < 500 && !id; i++) {
+		id = th_latest(&h, "poll", 0);
+		if (!id)
+			usleep(20000);
+	}
+	assert_non_null(id);
+	th_wait(&h, "poll", id, "Succeeded");
+	struct th_op g = {.text = "poll", .a = id};
+	th_call(&h, th_do_get, &g);
+	json_t *pe = json_object_get(g.out, "pipelineExecution");
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(pe, "trigger"), "triggerType")),
+	        "PollForSourceChanges");
+	json_t *rev = json_array_get(json_object_get(pe, "artifactRevisions"), 0);
+	assert_string_equal(json_string_value(json_object_get(rev, "revisionId")), head);
+	json_decref(g.out);
+	free(id);
+	free(url);
+	free(text);
+	th_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +604,7 @@ int main(void)
 	        cmocka_unit_test(disabled_transition_holds_the_execution_until_enabled),
 	        cmocka_unit_test(pushes_start_only_what_matches_and_replays_are_ignored),
 	        cmocka_unit_test(monorepo_path_filter_builds_only_matching_changes),
+	        cmocka_unit_test(polling_a_url_source_starts_on_a_new_commit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
