@@ -213,10 +213,12 @@ int engine_open(const struct engine_opts *opts, struct engine **out, struct err 
 	struct engine *e = xcalloc(1, sizeof *e);
 	e->data_dir = xstrdup(opts->data_dir);
 	e->self_exe = xstrdup(opts->self_exe);
-	e->repos_dir = opts->repos_dir ? xstrdup(opts->repos_dir) : fs_join(opts->data_dir, "repos");
+	e->repos_dir =
+	        opts->repos_dir ? xstrdup(opts->repos_dir) : fs_join(opts->data_dir, "repos");
 	e->log = opts->log;
 	e->no_sandbox = opts->no_sandbox;
-	e->max_builds = opts->max_builds > 0 ? opts->max_builds : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	e->max_builds =
+	        opts->max_builds > 0 ? opts->max_builds : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (e->max_builds < 1)
 		e->max_builds = 1;
 	e->poll_interval_ms = 60000;

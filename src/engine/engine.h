@@ -57,12 +57,12 @@ struct engine_err {
 unsigned engine_rc_http_status(int rc);
 
 struct engine_opts {
-	const char *data_dir;  /* required: store, artifacts, logs, repos */
-	const char *self_exe;  /* the ferry binary actions are run with (`ferry __action`) */
-	const char *repos_dir; /* where repositories named by a bare name live; NULL:
-	                          <data_dir>/repos */
-	int max_builds;        /* concurrent build actions; 0: the number of cores */
-	int no_sandbox;        /* builds run without bubblewrap (tests, machines without it) */
+	const char *data_dir;      /* required: store, artifacts, logs, repos */
+	const char *self_exe;      /* the ferry binary actions are run with (`ferry __action`) */
+	const char *repos_dir;     /* where repositories named by a bare name live; NULL:
+	                              <data_dir>/repos */
+	int max_builds;            /* concurrent build actions; 0: the number of cores */
+	int no_sandbox;            /* builds run without bubblewrap (tests, machines without it) */
 	const struct logsink *log; /* the daemon's log; NULL: silent */
 };
 
@@ -134,8 +134,8 @@ struct engine_start {
 	/* sourceRevisions: a commit for the source action(s) (ferry: --commit); NULL: the
 	 * branch heads at the moment the source actions run */
 	const char *commit;
-	const char *client_token; /* idempotency (clientRequestToken); NULL: none */
-	const char *trigger_type; /* NULL: "StartPipelineExecution" */
+	const char *client_token;   /* idempotency (clientRequestToken); NULL: none */
+	const char *trigger_type;   /* NULL: "StartPipelineExecution" */
 	const char *trigger_detail; /* NULL: "ferry" */
 };
 
@@ -175,28 +175,27 @@ int engine_stop(struct engine *e, const char *pipeline, const char *execution_id
 
 /* Enable/DisableStageTransition, spec §1.9. `type` "Inbound" or "Outbound"; `reason`
  * required when disabling; `by` names who (the token's name). */
-int engine_transition(struct engine *e, const char *pipeline, const char *stage,
-                      const char *type, int enable, const char *reason, const char *by,
-                      struct engine_err *err);
+int engine_transition(struct engine *e, const char *pipeline, const char *stage, const char *type,
+                      int enable, const char *reason, const char *by, struct engine_err *err);
 
 /* ---- Triggers ---- */
 
 /* A push, from a webhook, the post-receive hook or polling. */
 struct engine_push {
-	const char *source;     /* "webhook", "hook", "poll" */
-	const char *pipeline;   /* the pipeline addressed (webhooks), NULL: every pipeline
-	                           whose git source is `repo` */
-	const char *repo;       /* hook: the repository's path; webhook: its full name
-	                           ("owner/name"), matched against the source's repository
-	                           name or location; may be NULL for a webhook (then every
-	                           source of `pipeline` is considered) */
-	const char *delivery;   /* webhook delivery id (dedupe), NULL when none */
-	const char *ref;        /* "refs/heads/main" */
-	const char *before;     /* hex; all zeros for a created ref */
-	const char *after;      /* hex; all zeros for a deleted ref */
+	const char *source;       /* "webhook", "hook", "poll" */
+	const char *pipeline;     /* the pipeline addressed (webhooks), NULL: every pipeline
+	                             whose git source is `repo` */
+	const char *repo;         /* hook: the repository's path; webhook: its full name
+	                             ("owner/name"), matched against the source's repository
+	                             name or location; may be NULL for a webhook (then every
+	                             source of `pipeline` is considered) */
+	const char *delivery;     /* webhook delivery id (dedupe), NULL when none */
+	const char *ref;          /* "refs/heads/main" */
+	const char *before;       /* hex; all zeros for a created ref */
+	const char *after;        /* hex; all zeros for a deleted ref */
 	const struct strv *paths; /* changed paths when known (webhook payload), else NULL:
 	                             the engine diffs before..after itself when it can */
-	const char *summary;    /* head commit message's first line, NULL when unknown */
+	const char *summary;      /* head commit message's first line, NULL when unknown */
 };
 
 /* Evaluates a push against the pipelines' triggers and filters and starts what
@@ -210,8 +209,8 @@ int engine_push(struct engine *e, const struct engine_push *push, json_t **out,
 /* ferry's ListTriggerEvents: {"triggerEvents": [{id, source, deliveryId, ref, before,
  * after, outcome, reason, pipelineExecutionId, received}]} newest first, at most
  * max_results (0 → 100). */
-int engine_trigger_events(struct engine *e, const char *pipeline, int max_results,
-                          json_t **out, struct engine_err *err);
+int engine_trigger_events(struct engine *e, const char *pipeline, int max_results, json_t **out,
+                          struct engine_err *err);
 
 /* ---- Logs ---- */
 

@@ -62,7 +62,9 @@ static const char *lookup(void *vctx, const char *ns, const char *key)
 		json_array_foreach(vars, i, v)
 		{
 			if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "", key)) {
-				c->last = xstrdup(json_string_value(json_object_get(v, "resolvedValue")) ?: "");
+				c->last = xstrdup(
+				        json_string_value(json_object_get(v, "resolvedValue"))
+				                ?: "");
 				break;
 			}
 		}
@@ -128,9 +130,9 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
                         const char *job_dir)
 {
 	json_t *job = json_object();
-	json_object_set_new(job, "kind", json_string(a->provider->kind == PL_KIND_CODEBUILD
-	                                                     ? "build"
-	                                                     : "source_git"));
+	json_object_set_new(
+	        job, "kind",
+	        json_string(a->provider->kind == PL_KIND_CODEBUILD ? "build" : "source_git"));
 	json_object_set_new(job, "pipeline", json_string(x->row.pipeline));
 	json_object_set_new(job, "executionId", json_string(x->row.id));
 	json_object_set_new(job, "stage", json_string(x->decl->p->stages[a->stage_index].name));
@@ -151,13 +153,15 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
 		json_object_set_new(src, "location", json_string(loc));
 		json_object_set_new(src, "repositoryName", json_string(g->repository));
 		json_object_set_new(src, "branch", json_string(g->branch));
-		json_t *commits = json_loads(x->row.source_commit ? x->row.source_commit : "{}", 0, NULL);
+		json_t *commits =
+		        json_loads(x->row.source_commit ? x->row.source_commit : "{}", 0, NULL);
 		json_t *c = json_object_get(commits, a->name);
 		json_object_set_new(src, "commit", c ? json_incref(c) : json_null());
 		json_decref(commits);
 		json_object_set_new(src, "cloneRef", json_boolean(g->clone_ref));
 		json_object_set_new(src, "connectionArn",
-		                    g->connection_arn ? json_string(g->connection_arn) : json_null());
+		                    g->connection_arn ? json_string(g->connection_arn)
+		                                      : json_null());
 		json_object_set_new(src, "provider", json_string(a->provider->name));
 		char *m = mirror_dir(e, loc);
 		json_object_set_new(src, "mirrorDir", json_string(m));
@@ -171,15 +175,17 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
 		json_object_set_new(proj, "name", json_string(name ? name : a->name));
 		json_object_set_new(proj, "buildspec",
 		                    pr && pr->buildspec ? json_string(pr->buildspec) : json_null());
-		json_object_set_new(proj, "buildspecInline", json_boolean(pr && pr->buildspec_inline));
+		json_object_set_new(proj, "buildspecInline",
+		                    json_boolean(pr && pr->buildspec_inline));
 		json_t *env = json_array();
 		for (size_t i = 0; pr && i < pr->nenv; i++)
-			json_array_append_new(env, json_pack("{s:s,s:s,s:s}", "name", pr->env[i].name,
-			                                     "value", pr->env[i].value, "type",
-			                                     pr->env[i].type));
+			json_array_append_new(
+			        env, json_pack("{s:s,s:s,s:s}", "name", pr->env[i].name, "value",
+			                       pr->env[i].value, "type", pr->env[i].type));
 		json_object_set_new(proj, "environmentVariables", env);
-		json_object_set_new(proj, "timeoutMinutes",
-		                    json_integer(pr && pr->timeout_minutes ? pr->timeout_minutes : 60));
+		json_object_set_new(
+		        proj, "timeoutMinutes",
+		        json_integer(pr && pr->timeout_minutes ? pr->timeout_minutes : 60));
 		int64_t number = 0;
 		struct err err;
 		if (store_build_number_next(e->st, name ? name : a->name, &number, &err) < 0)
@@ -310,9 +316,11 @@ static void apply_result(struct engine *e, struct eng_run *run, struct eng_exec 
 		else if (run->killed_reason == 3)
 			snprintf(why, sizeof why, "stopped by daemon shutdown");
 		else if (run->term_signal)
-			snprintf(why, sizeof why, "the action was killed by signal %d", run->term_signal);
+			snprintf(why, sizeof why, "the action was killed by signal %d",
+			         run->term_signal);
 		else
-			snprintf(why, sizeof why, "the action exited with status %lld without a result",
+			snprintf(why, sizeof why,
+			         "the action exited with status %lld without a result",
 			         (long long)run->exit_status);
 		eng_row_set(&r->status, "Failed");
 		eng_row_set(&r->summary, why);
@@ -349,7 +357,8 @@ static void apply_result(struct engine *e, struct eng_run *run, struct eng_exec 
 				if (!strcmp(x->artifacts[k].name, name))
 					a = &x->artifacts[k];
 			if (!a) {
-				x->artifacts = xgrow(x->artifacts, x->nartifacts, sizeof *x->artifacts);
+				x->artifacts =
+				        xgrow(x->artifacts, x->nartifacts, sizeof *x->artifacts);
 				a = &x->artifacts[x->nartifacts++];
 				memset(a, 0, sizeof *a);
 				a->execution_id = xstrdup(x->row.id);
@@ -360,8 +369,8 @@ static void apply_result(struct engine *e, struct eng_run *run, struct eng_exec 
 			a->size = json_integer_value(json_object_get(o, "size"));
 			eng_row_set(&a->revision, jstr(o, "revision"));
 			eng_row_set(&a->action_execution_id, r->id);
-			json_array_append_new(shown, json_pack("{s:s,s:{s:s}}", "name", name, "location",
-			                                       "path", p));
+			json_array_append_new(shown, json_pack("{s:s,s:{s:s}}", "name", name,
+			                                       "location", "path", p));
 		}
 		free(r->output_artifacts);
 		r->output_artifacts = json_text(shown);
@@ -509,8 +518,9 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 	for (size_t i = 0; i < a->inputs.n; i++) {
 		const struct store_artifact *art = artifact(x, a->inputs.v[i]);
 		if (!art) {
-			char *msg = xasprintf("input artifact %s was not produced by an earlier action",
-			                      a->inputs.v[i]);
+			char *msg =
+			        xasprintf("input artifact %s was not produced by an earlier action",
+			                  a->inputs.v[i]);
 			json_decref(config);
 			json_decref(inputs);
 			json_decref(inputs_shown);
@@ -531,7 +541,8 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 	for (size_t i = 0; i < a->outputs.n; i++) {
 		const char *ext = a->git.clone_ref ? "json" : "zip";
 		char *p = xasprintf("%s/%s.%s", out_dir, a->outputs.v[i], ext);
-		json_array_append_new(outputs, json_pack("{s:s,s:s}", "name", a->outputs.v[i], "path", p));
+		json_array_append_new(outputs,
+		                      json_pack("{s:s,s:s}", "name", a->outputs.v[i], "path", p));
 		free(p);
 	}
 	r->log_path = eng_path(e, "logs/%s/%s.log", x->row.id, id);
@@ -576,7 +587,8 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 	char *args[] = {e->self_exe, "__action", job_dir, NULL};
 	uv_stdio_container_t stdio[3] = {
 	        {.flags = UV_IGNORE},
-	        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&run->out},
+	        {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
+	         .data.stream = (uv_stream_t *)&run->out},
 	        {.flags = UV_IGNORE}, /* action_main() points stderr at stdout */
 	};
 	uv_process_options_t opts = {.file = e->self_exe,
@@ -607,7 +619,8 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 	if (run->is_build)
 		limit_ms = (int64_t)(a->project && a->project->timeout_minutes
 		                             ? a->project->timeout_minutes
-		                             : 60) * 60000 +
+		                             : 60) *
+		                   60000 +
 		           5 * 60000;
 	uv_timer_start(&run->timer, on_timeout, (uint64_t)limit_ms, 0);
 	r->pid = run->proc.pid;

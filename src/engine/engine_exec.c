@@ -132,8 +132,8 @@ void eng_exec_event(struct engine *e, struct eng_exec *x, const char *state)
 		const char *state;
 		unsigned event;
 	} events[] = {
-	        {"started", PL_NOTIFY_STARTED},     {"resumed", PL_NOTIFY_RESUMED},
-	        {"Succeeded", PL_NOTIFY_SUCCEEDED}, {"Failed", PL_NOTIFY_FAILED},
+	        {"started", PL_NOTIFY_STARTED},       {"resumed", PL_NOTIFY_RESUMED},
+	        {"Succeeded", PL_NOTIFY_SUCCEEDED},   {"Failed", PL_NOTIFY_FAILED},
 	        {"Superseded", PL_NOTIFY_SUPERSEDED}, {"Stopped", PL_NOTIFY_STOPPED},
 	        {"Cancelled", PL_NOTIFY_CANCELLED},
 	};
@@ -143,11 +143,10 @@ void eng_exec_event(struct engine *e, struct eng_exec *x, const char *state)
 	for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
 		if (strcmp(events[i].state, state))
 			continue;
-		json_t *ev = notify_event_json(x->row.pipeline, x->row.version, x->row.id,
-		                               events[i].event,
-		                               !strcmp(state, "Stopped") ? x->row.stop_reason
-		                                                         : x->row.status_summary,
-		                               wall_ms());
+		json_t *ev = notify_event_json(
+		        x->row.pipeline, x->row.version, x->row.id, events[i].event,
+		        !strcmp(state, "Stopped") ? x->row.stop_reason : x->row.status_summary,
+		        wall_ms());
 		json_t *detail = json_object_get(ev, "detail");
 		json_object_set_new(detail, "execution-trigger",
 		                    json_pack("{s:s,s:s}", "trigger-type", x->row.trigger_type,
@@ -201,8 +200,7 @@ static int64_t next_wait_seq(struct engine *e)
 	return s;
 }
 
-int eng_exec_become_waiter(struct engine *e, struct eng_exec *x, const char *stage,
-                           struct err *err)
+int eng_exec_become_waiter(struct engine *e, struct eng_exec *x, const char *stage, struct err *err)
 {
 	eng_row_set(&x->row.stage, stage);
 	x->row.waiting = 1;
@@ -275,8 +273,7 @@ static int enter(struct engine *e, struct eng_exec *x, int si)
 	x->row.waiting = 0;
 	if (eng_exec_commit(e, x, &err) < 0)
 		return 0;
-	eng_log(e, "pipeline %s: execution %s entered stage %s", x->row.pipeline, x->row.id,
-	        stage);
+	eng_log(e, "pipeline %s: execution %s entered stage %s", x->row.pipeline, x->row.id, stage);
 	return 1;
 }
 
@@ -294,7 +291,8 @@ static int step(struct engine *e, struct eng_exec *x)
 	int stopping = !strcmp(x->row.status, "Stopping");
 	int cancel = x->row.stop_mode && !strcmp(x->row.stop_mode, "cancel");
 	if (si < 0)
-		return finish(e, x, "Failed", "the execution's stage is not in its pipeline version");
+		return finish(e, x, "Failed",
+		              "the execution's stage is not in its pipeline version");
 	if (x->row.waiting) {
 		if (stopping)
 			return finish(e, x, "Stopped", NULL);
@@ -338,7 +336,8 @@ static int step(struct engine *e, struct eng_exec *x)
 			struct err err;
 			if (eng_exec_commit(e, x, &err) < 0)
 				return 0;
-			eng_log(e, "pipeline %s: execution %s: stage %s failed, retrying it once "
+			eng_log(e,
+			        "pipeline %s: execution %s: stage %s failed, retrying it once "
 			        "(onFailure RETRY)",
 			        x->row.pipeline, x->row.id, S->name);
 			return 1;

@@ -158,8 +158,7 @@ int eng_stage_index(const struct pipeline *p, const char *stage);
 const char *eng_now_status(const char *s);
 
 /* engine_action.c: action children */
-int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_action *a,
-                     int attempt);
+int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_action *a, int attempt);
 void eng_action_kill(struct engine *e, const char *action_id, int reason);
 struct eng_run *eng_run_find(struct engine *e, const char *action_id);
 int eng_runs_count(struct engine *e);

@@ -67,7 +67,8 @@ int eng_start(struct engine *e, const struct engine_start *req, const char *sour
 	const struct pipeline *p = ep->decl->p;
 	if (req->client_token) {
 		struct store_exec old = {0};
-		int rc = store_exec_by_token(e->st, req->pipeline, req->client_token, &old, &err->err);
+		int rc = store_exec_by_token(e->st, req->pipeline, req->client_token, &old,
+		                             &err->err);
 		if (rc == 0) {
 			*execution_id = xstrdup(old.id);
 			store_exec_free(&old);
@@ -78,7 +79,8 @@ int eng_start(struct engine *e, const struct engine_start *req, const char *sour
 	}
 	if (p->execution_mode != PL_SUPERSEDED &&
 	    count_active(e, req->pipeline) >= ENGINE_MAX_CONCURRENT_EXECUTIONS)
-		return eng_fail(err, ENGINE_ELIMIT, "ConcurrentPipelineExecutionsLimitExceededException",
+		return eng_fail(err, ENGINE_ELIMIT,
+		                "ConcurrentPipelineExecutionsLimitExceededException",
 		                "pipeline %s: %d executions are already in progress", req->pipeline,
 		                ENGINE_MAX_CONCURRENT_EXECUTIONS);
 	struct pl_kv *given = NULL, *bound = NULL;
@@ -114,7 +116,8 @@ int eng_start(struct engine *e, const struct engine_start *req, const char *sour
 	row.version = ep->decl->version;
 	row.seq = seq;
 	row.status = "InProgress";
-	row.trigger_type = (char *)(req->trigger_type ? req->trigger_type : "StartPipelineExecution");
+	row.trigger_type =
+	        (char *)(req->trigger_type ? req->trigger_type : "StartPipelineExecution");
 	row.trigger_detail = (char *)(req->trigger_detail ? req->trigger_detail : "ferry");
 	row.variables = json_dumps(vars, JSON_COMPACT);
 	json_decref(vars);
@@ -260,8 +263,8 @@ int engine_retry(struct engine *e, const char *pipeline, const char *stage,
 		              stage, execution_id, latest.status);
 	} else if (row.version != ep->decl->version) {
 		rc = eng_fail(err, ENGINE_ECONFLICT, "StageNotRetryableException",
-		              "pipeline %s changed (version %d → %d) since execution %s ran", pipeline,
-		              row.version, ep->decl->version, execution_id);
+		              "pipeline %s changed (version %d → %d) since execution %s ran",
+		              pipeline, row.version, ep->decl->version, execution_id);
 	}
 	store_stage_free(&latest);
 	if (rc < 0) {

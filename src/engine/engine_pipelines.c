@@ -193,7 +193,8 @@ int engine_webhook_secret(struct engine *e, const char *name, int rotate, char *
 		                "pipeline %s: no such pipeline", name);
 	char *key = xasprintf(WEBHOOK_SECRET_PREFIX "%s", name);
 	size_t len = 0;
-	int rc = rotate ? STORE_NOT_FOUND : store_secret_get(e->st, key, secret_hex, &len, &err->err);
+	int rc = rotate ? STORE_NOT_FOUND
+	                : store_secret_get(e->st, key, secret_hex, &len, &err->err);
 	if (rc == STORE_NOT_FOUND) {
 		rc = set_webhook_secret(e, name, &err->err);
 		if (rc == 0)
@@ -204,8 +205,7 @@ int engine_webhook_secret(struct engine *e, const char *name, int rotate, char *
 }
 
 /* {"pipeline": {..., version}, "metadata": {...}, "projects"?: ...} of a stored text. */
-static json_t *get_json(const char *name, const char *text, int64_t created_ms,
-                        int64_t updated_ms)
+static json_t *get_json(const char *name, const char *text, int64_t created_ms, int64_t updated_ms)
 {
 	json_t *doc = json_loads(text, 0, NULL);
 	if (!doc)
@@ -291,7 +291,8 @@ done:
 static int cancel_executions(struct engine *e, const char *name, struct engine_err *err)
 {
 	for (struct eng_exec *x = e->active; x; x = x->next) {
-		if (strcmp(x->row.pipeline, name) || (x->row.stop_mode && !strcmp(x->row.stop_mode, "cancel")))
+		if (strcmp(x->row.pipeline, name) ||
+		    (x->row.stop_mode && !strcmp(x->row.stop_mode, "cancel")))
 			continue;
 		eng_row_set(&x->row.stop_mode, "cancel");
 		eng_row_set(&x->row.status_summary, "cancelled by an update of the pipeline");
@@ -420,9 +421,8 @@ int engine_pipeline_delete(struct engine *e, const char *name, struct engine_err
 	return 0;
 }
 
-int engine_transition(struct engine *e, const char *pipeline, const char *stage,
-                      const char *type, int enable, const char *reason, const char *by,
-                      struct engine_err *err)
+int engine_transition(struct engine *e, const char *pipeline, const char *stage, const char *type,
+                      int enable, const char *reason, const char *by, struct engine_err *err)
 {
 	struct eng_pipeline *p = eng_pipeline_find(e, pipeline);
 	if (!p)
@@ -442,13 +442,15 @@ int engine_transition(struct engine *e, const char *pipeline, const char *stage,
 			                "reason: 1 to 300 characters are required to disable a "
 			                "transition");
 		for (const char *c = reason; *c; c++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@ "
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			            "!@ "
 			            "().*?-",
 			            *c))
-				return eng_fail(err, ENGINE_EINVALID, "ValidationException",
-				                "reason: character '%c' is not allowed (letters, digits, "
-				                "spaces and !@().*?- are)",
-				                *c);
+				return eng_fail(
+				        err, ENGINE_EINVALID, "ValidationException",
+				        "reason: character '%c' is not allowed (letters, digits, "
+				        "spaces and !@().*?- are)",
+				        *c);
 	}
 	struct store_transition t = {.pipeline = (char *)pipeline,
 	                             .stage = (char *)stage,

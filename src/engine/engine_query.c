@@ -118,7 +118,8 @@ int engine_state(struct engine *e, const char *pipeline, json_t **out, struct en
 				continue;
 			json_object_set_new(tr, "enabled", json_boolean(t->enabled));
 			if (t->changed_by)
-				json_object_set_new(tr, "lastChangedBy", json_string(t->changed_by));
+				json_object_set_new(tr, "lastChangedBy",
+				                    json_string(t->changed_by));
 			json_object_set_new(tr, "lastChangedAt", ms_json(t->changed_ms));
 			if (!t->enabled && t->reason)
 				json_object_set_new(tr, "disabledReason", json_string(t->reason));
@@ -145,29 +146,33 @@ int engine_state(struct engine *e, const char *pipeline, json_t **out, struct en
 				return eng_store_rc(-1, err);
 			}
 			if (latest.attempt > 1)
-				json_object_set_new(st, "retryStageMetadata",
-				                    json_pack("{s:i,s:s}", "manualStageRetryAttempt",
-				                              latest.attempt - 1, "latestRetryTrigger",
-				                              "ManualStageRetry"));
+				json_object_set_new(
+				        st, "retryStageMetadata",
+				        json_pack("{s:i,s:s}", "manualStageRetryAttempt",
+				                  latest.attempt - 1, "latestRetryTrigger",
+				                  "ManualStageRetry"));
 		}
 		json_t *astates = json_array();
 		for (size_t ai = 0; ai < S->nactions; ai++) {
 			json_t *as = json_object();
 			json_object_set_new(as, "actionName", json_string(S->actions[ai].name));
 			const struct store_action *r =
-			        rc == 0 ? latest_action(acts, nacts, S->name, S->actions[ai].name) : NULL;
+			        rc == 0 ? latest_action(acts, nacts, S->name, S->actions[ai].name)
+			                : NULL;
 			if (r) {
 				json_object_set_new(as, "latestExecution", action_latest_json(r));
 				if (r->revision) {
 					json_t *rev = parse_or_null(r->revision);
 					json_t *cur = json_object();
-					json_object_set(cur, "revisionId", json_object_get(rev, "revisionId"));
+					json_object_set(cur, "revisionId",
+					                json_object_get(rev, "revisionId"));
 					json_object_set(cur, "revisionChangeId",
 					                json_object_get(rev, "revisionId"));
 					json_t *created = json_object_get(rev, "created");
 					if (json_is_integer(created))
-						json_object_set_new(cur, "created",
-						                    ms_json(json_integer_value(created)));
+						json_object_set_new(
+						        cur, "created",
+						        ms_json(json_integer_value(created)));
 					json_object_set_new(as, "currentRevision", cur);
 					json_decref(rev);
 				}
@@ -216,7 +221,8 @@ static json_t *source_revisions(const struct store_action *a, size_t n, int arti
 		json_array_foreach(arr, k, v)
 		{
 			json_t *key = json_object_get(v, artifact_form ? "name" : "actionName");
-			if (json_equal(key, json_object_get(o, artifact_form ? "name" : "actionName"))) {
+			if (json_equal(key,
+			               json_object_get(o, artifact_form ? "name" : "actionName"))) {
 				json_array_remove(arr, k);
 				break;
 			}
@@ -279,8 +285,9 @@ int engine_execution_get(struct engine *e, const char *pipeline, const char *exe
 	json_object_set_new(o, "startTime", ms_json(row.started_ms));
 	json_object_set_new(o, "lastUpdateTime", ms_json(row.updated_ms));
 	if (row.stop_reason || row.stop_mode)
-		json_object_set_new(o, "stopTrigger",
-		                    json_pack("{s:s}", "reason", row.stop_reason ? row.stop_reason : ""));
+		json_object_set_new(
+		        o, "stopTrigger",
+		        json_pack("{s:s}", "reason", row.stop_reason ? row.stop_reason : ""));
 	actions_release(acts, n, owned);
 	store_exec_free(&row);
 	*out = json_pack("{s:o}", "pipelineExecution", o);
@@ -324,9 +331,9 @@ int engine_executions_list(struct engine *e, const char *pipeline, int max_resul
 		json_object_set_new(o, "lastUpdateTime", ms_json(x->updated_ms));
 		json_object_set_new(o, "trigger", trigger_json(x));
 		if (x->stop_mode)
-			json_object_set_new(o, "stopTrigger",
-			                    json_pack("{s:s}", "reason",
-			                              x->stop_reason ? x->stop_reason : ""));
+			json_object_set_new(
+			        o, "stopTrigger",
+			        json_pack("{s:s}", "reason", x->stop_reason ? x->stop_reason : ""));
 		json_object_set_new(o, "executionMode", json_string(mode_of(e, x)));
 		json_object_set_new(o, "executionType", json_string("STANDARD"));
 		struct store_action *acts = NULL;
@@ -379,12 +386,13 @@ static json_t *action_detail(struct engine *e, const struct store_action *a, int
 	const struct pl_action *decl = d ? pipeline_action(d->p, a->stage, a->action) : NULL;
 	if (decl) {
 		json_object_set_new(in, "actionTypeId",
-		                    json_pack("{s:s,s:s,s:s,s:s}", "category", decl->category, "owner",
-		                              decl->owner, "provider", decl->provider_name, "version",
-		                              decl->version));
+		                    json_pack("{s:s,s:s,s:s,s:s}", "category", decl->category,
+		                              "owner", decl->owner, "provider", decl->provider_name,
+		                              "version", decl->version));
 		json_t *cfg = json_object();
 		for (size_t i = 0; i < decl->nconfig; i++)
-			json_object_set_new(cfg, decl->config[i].key, json_string(decl->config[i].value));
+			json_object_set_new(cfg, decl->config[i].key,
+			                    json_string(decl->config[i].value));
 		json_object_set_new(in, "configuration", cfg);
 		if (decl->namespace)
 			json_object_set_new(in, "namespace", json_string(decl->namespace));
@@ -396,7 +404,8 @@ static json_t *action_detail(struct engine *e, const struct store_action *a, int
 	json_object_set_new(o, "input", in);
 	json_t *outp = json_object();
 	json_object_set_new(outp, "outputArtifacts",
-	                    a->output_artifacts ? parse_or_null(a->output_artifacts) : json_array());
+	                    a->output_artifacts ? parse_or_null(a->output_artifacts)
+	                                        : json_array());
 	json_t *res = json_object();
 	if (a->external_id)
 		json_object_set_new(res, "externalExecutionId", json_string(a->external_id));
@@ -408,7 +417,8 @@ static json_t *action_detail(struct engine *e, const struct store_action *a, int
 		                              a->error_message ? a->error_message : ""));
 	json_object_set_new(outp, "executionResult", res);
 	json_object_set_new(outp, "outputVariables",
-	                    a->output_variables ? parse_or_null(a->output_variables) : json_object());
+	                    a->output_variables ? parse_or_null(a->output_variables)
+	                                        : json_object());
 	json_object_set_new(o, "output", outp);
 	char *url = xasprintf("/api/executions/%s/logs/%s", a->execution_id, a->id);
 	json_object_set_new(o, "logUrl", json_string(url));

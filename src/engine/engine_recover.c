@@ -27,7 +27,8 @@ int eng_recover(struct engine *e, struct err *err)
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct store_action *a = &acts[i];
 		/* the pid may have been reused: kill only a process started when ours was */
-		if (a->pid > 0 && a->pid_start > 0 && eng_proc_start_ticks((int)a->pid) == a->pid_start)
+		if (a->pid > 0 && a->pid_start > 0 &&
+		    eng_proc_start_ticks((int)a->pid) == a->pid_start)
 			kill(-(pid_t)a->pid, SIGKILL);
 		eng_row_set(&a->status, "Failed");
 		eng_row_set(&a->summary, RECOVER_SUMMARY);
@@ -42,8 +43,9 @@ int eng_recover(struct engine *e, struct err *err)
 	if (rc < 0)
 		store_tx_rollback(e->st);
 	else if (n)
-		eng_log(e, "engine: %zu action(s) were running when ferry stopped: recorded as "
-		           "Failed (" RECOVER_SUMMARY ")",
+		eng_log(e,
+		        "engine: %zu action(s) were running when ferry stopped: recorded as "
+		        "Failed (" RECOVER_SUMMARY ")",
 		        n);
 	store_action_list_free(acts, n);
 	if (rc < 0)

@@ -154,14 +154,15 @@ static void push_one(struct engine *e, struct eng_pipeline *ep, const struct eng
 			if (!paths && !is_zero_oid(push->before)) {
 				char *local = local_path_of(e, &a->git);
 				struct err err;
-				if (local && git_changed_paths(local, push->before, push->after,
-				                               PUSH_PATHS_MAX, &local_paths, &err) == 0)
+				if (local &&
+				    git_changed_paths(local, push->before, push->after,
+				                      PUSH_PATHS_MAX, &local_paths, &err) == 0)
 					have_paths = 1;
 				free(local);
 			}
-			struct pipeline_push pp = {.ref = push->ref,
-			                           .paths = have_paths ? (paths ? paths : &local_paths)
-			                                               : NULL};
+			struct pipeline_push pp = {
+			        .ref = push->ref,
+			        .paths = have_paths ? (paths ? paths : &local_paths) : NULL};
 			free(why);
 			why = NULL;
 			if (pipeline_source_push_matches(p, a, &pp, &why))
@@ -214,7 +215,8 @@ static void push_one(struct engine *e, struct eng_pipeline *ep, const struct eng
 		what = "rejected";
 		reason = xstrdup(err.err.msg);
 	} else {
-		reason = xasprintf("%s %s matched source %s", push->source, push->ref, matched->name);
+		reason = xasprintf("%s %s matched source %s", push->source, push->ref,
+		                   matched->name);
 	}
 	struct err serr;
 	if (ev_id && store_trigger_update(e->st, ev_id, what, reason, id, &serr) < 0)
@@ -349,8 +351,8 @@ static void poll_done(struct poll_job *j)
 		}
 		free(last);
 	} else if (!*sha) {
-		eng_log(e, "poll %s: git ls-remote of source %s found nothing (exit %lld)", j->pipeline,
-		        j->action, (long long)status);
+		eng_log(e, "poll %s: git ls-remote of source %s found nothing (exit %lld)",
+		        j->pipeline, j->action, (long long)status);
 	}
 	uv_close((uv_handle_t *)&j->proc, poll_closed);
 	uv_close((uv_handle_t *)&j->out, poll_closed);

@@ -18,88 +18,6 @@
 #include "store/store_int.h"
 #include "util/buf.h"
 
-/* ---- helpers (the same as pipelines.c's) ---- */
-
-typedef void (*row_fill_fn)(sqlite3_stmt *stmt, void *row);
-typedef void (*row_clear_fn)(void *row);
-
-static char *col_text(sqlite3_stmt *stmt, int i)
-{
-	const unsigned char *t = sqlite3_column_text(stmt, i);
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
-/* Binds text; NULL binds SQL NULL (sqlite3_bind_text does so for a NULL pointer). */
-static void bind_text(sqlite3_stmt *stmt, int i, const char *s)
-{
-	sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
-}
-
-/* Steps a write and finalizes it: 0, STORE_CONFLICT (a unique key is taken),
- * STORE_NOT_FOUND (the parent row is missing) or -1; `err` filled unless 0. */
-static int write_step(struct store *st, sqlite3_stmt *stmt, const char *what, struct err *err)
-{
-	int rc = sqlite3_step(stmt);
-	int ret = 0;
-	if (rc != SQLITE_DONE) {
-		store_sql_err(st, err, what);
-		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-			ret = STORE_CONFLICT;
-		else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-			ret = STORE_NOT_FOUND;
-		else
-			ret = -1;
-	}
-	sqlite3_finalize(stmt);
-	return ret;
-}
-
-/* Reads the one row a bound statement selects and finalizes it: 0, STORE_NOT_FOUND, -1. */
-static int row_fetch_one(struct store *st, sqlite3_stmt *stmt, row_fill_fn fill, void *row,
-                         const char *what, struct err *err)
-{
-	int rc = sqlite3_step(stmt);
-	int ret = 0;
-	if (rc == SQLITE_ROW)
-		fill(stmt, row);
-	else if (rc == SQLITE_DONE)
-		ret = STORE_NOT_FOUND;
-	else
-		ret = store_sql_err(st, err, what);
-	sqlite3_finalize(stmt);
-	return ret;
-}
-
-/* Reads every row a bound statement selects into a new array and finalizes it. */
-static int row_fetch_all(struct store *st, sqlite3_stmt *stmt, size_t size, row_fill_fn fill,
-                         row_clear_fn clear, void **out, size_t *n, const char *what,
-                         struct err *err)
-{
-	char *v = NULL;
-	size_t len = 0;
-	int rc;
-	*out = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		v = xgrow(v, len, size);
-		memset(v + len * size, 0, size);
-		fill(stmt, v + len * size);
-		len++;
-	}
-	if (rc != SQLITE_DONE) {
-		store_sql_err(st, err, what);
-		sqlite3_finalize(stmt);
-		for (size_t i = 0; i < len; i++)
-			clear(v + i * size);
-		free(v);
-		return -1;
-	}
-	sqlite3_finalize(stmt);
-	*out = v;
-	*n = len;
-	return 0;
-}
-
 /* Runs a bound statement selecting one integer; finalizes it. */
 static int query_int64(struct store *st, sqlite3_stmt *stmt, int64_t *out, const char *what,
                        struct err *err)
@@ -124,22 +42,22 @@ static int query_int64(struct store *st, sqlite3_stmt *stmt, int64_t *out, const
 static void exec_fill(sqlite3_stmt *stmt, void *row)
 {
 	struct store_exec *e = row;
-	e->id = col_text(stmt, 0);
-	e->pipeline = col_text(stmt, 1);
+	e->id = store_col_text(stmt, 0);
+	e->pipeline = store_col_text(stmt, 1);
 	e->version = sqlite3_column_int(stmt, 2);
 	e->seq = sqlite3_column_int64(stmt, 3);
-	e->status = col_text(stmt, 4);
-	e->status_summary = col_text(stmt, 5);
-	e->trigger_type = col_text(stmt, 6);
-	e->trigger_detail = col_text(stmt, 7);
-	e->variables = col_text(stmt, 8);
-	e->source_commit = col_text(stmt, 9);
-	e->stage = col_text(stmt, 10);
+	e->status = store_col_text(stmt, 4);
+	e->status_summary = store_col_text(stmt, 5);
+	e->trigger_type = store_col_text(stmt, 6);
+	e->trigger_detail = store_col_text(stmt, 7);
+	e->variables = store_col_text(stmt, 8);
+	e->source_commit = store_col_text(stmt, 9);
+	e->stage = store_col_text(stmt, 10);
 	e->waiting = sqlite3_column_int(stmt, 11);
 	e->wait_seq = sqlite3_column_int64(stmt, 12);
-	e->stop_mode = col_text(stmt, 13);
-	e->stop_reason = col_text(stmt, 14);
-	e->client_token = col_text(stmt, 15);
+	e->stop_mode = store_col_text(stmt, 13);
+	e->stop_reason = store_col_text(stmt, 14);
+	e->client_token = store_col_text(stmt, 15);
 	e->started_ms = sqlite3_column_int64(stmt, 16);
 	e->updated_ms = sqlite3_column_int64(stmt, 17);
 }
@@ -167,25 +85,25 @@ int store_exec_put(struct store *st, const struct store_exec *e, struct err *err
 	        err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, e->id);
-	bind_text(stmt, 2, e->pipeline);
+	store_bind_text(stmt, 1, e->id);
+	store_bind_text(stmt, 2, e->pipeline);
 	sqlite3_bind_int(stmt, 3, e->version);
 	sqlite3_bind_int64(stmt, 4, e->seq);
-	bind_text(stmt, 5, e->status);
-	bind_text(stmt, 6, e->status_summary);
-	bind_text(stmt, 7, e->trigger_type);
-	bind_text(stmt, 8, e->trigger_detail);
-	bind_text(stmt, 9, e->variables ? e->variables : "[]");
-	bind_text(stmt, 10, e->source_commit);
-	bind_text(stmt, 11, e->stage);
+	store_bind_text(stmt, 5, e->status);
+	store_bind_text(stmt, 6, e->status_summary);
+	store_bind_text(stmt, 7, e->trigger_type);
+	store_bind_text(stmt, 8, e->trigger_detail);
+	store_bind_text(stmt, 9, e->variables ? e->variables : "[]");
+	store_bind_text(stmt, 10, e->source_commit);
+	store_bind_text(stmt, 11, e->stage);
 	sqlite3_bind_int(stmt, 12, e->waiting != 0);
 	sqlite3_bind_int64(stmt, 13, e->wait_seq);
-	bind_text(stmt, 14, e->stop_mode);
-	bind_text(stmt, 15, e->stop_reason);
-	bind_text(stmt, 16, e->client_token);
+	store_bind_text(stmt, 14, e->stop_mode);
+	store_bind_text(stmt, 15, e->stop_reason);
+	store_bind_text(stmt, 16, e->client_token);
 	sqlite3_bind_int64(stmt, 17, e->started_ms);
 	sqlite3_bind_int64(stmt, 18, e->updated_ms);
-	int rc = write_step(st, stmt, "storing an execution", err);
+	int rc = store_write_step(st, stmt, "storing an execution", err);
 	if (rc == STORE_CONFLICT)
 		err_set(err, "pipeline \"%s\": execution number %lld is taken already", e->pipeline,
 		        (long long)e->seq);
@@ -201,8 +119,8 @@ int store_exec_get(struct store *st, const char *id, struct store_exec *out, str
 	        store_prepare(st, "SELECT " EXEC_COLUMNS " FROM executions WHERE id = ?1", err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, id);
-	int rc = row_fetch_one(st, stmt, exec_fill, out, "reading an execution", err);
+	store_bind_text(stmt, 1, id);
+	int rc = store_row_fetch_one(st, stmt, exec_fill, out, "reading an execution", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "no execution with id \"%s\"", id);
 	return rc;
@@ -220,12 +138,12 @@ int store_exec_list(struct store *st, const char *pipeline, int64_t before_seq, 
 	                                   err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 1, pipeline);
 	sqlite3_bind_int64(stmt, 2, before_seq);
 	sqlite3_bind_int(stmt, 3, limit > 0 ? limit : -1);
 	void *rows;
-	int rc = row_fetch_all(st, stmt, sizeof **out, exec_fill, exec_clear, &rows, n,
-	                       "listing executions", err);
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, exec_fill, exec_clear, &rows, n,
+	                             "listing executions", err);
 	*out = rows;
 	return rc;
 }
@@ -242,8 +160,8 @@ int store_exec_list_active(struct store *st, struct store_exec **out, size_t *n,
 	if (!stmt)
 		return -1;
 	void *rows;
-	int rc = row_fetch_all(st, stmt, sizeof **out, exec_fill, exec_clear, &rows, n,
-	                       "listing active executions", err);
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, exec_fill, exec_clear, &rows, n,
+	                             "listing active executions", err);
 	*out = rows;
 	return rc;
 }
@@ -259,9 +177,9 @@ int store_exec_by_token(struct store *st, const char *pipeline, const char *clie
 	                                   err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
-	bind_text(stmt, 2, client_token);
-	int rc = row_fetch_one(st, stmt, exec_fill, out, "looking an execution up", err);
+	store_bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 2, client_token);
+	int rc = store_row_fetch_one(st, stmt, exec_fill, out, "looking an execution up", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "pipeline \"%s\": no execution started with this client token",
 		        pipeline);
@@ -274,7 +192,7 @@ int store_exec_next_seq(struct store *st, const char *pipeline, int64_t *out, st
 	        st, "SELECT COALESCE(MAX(seq), 0) + 1 FROM executions WHERE pipeline = ?1", err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 1, pipeline);
 	return query_int64(st, stmt, out, "numbering an execution", err);
 }
 
@@ -313,10 +231,10 @@ void store_exec_list_free(struct store_exec *e, size_t n)
 static void stage_fill(sqlite3_stmt *stmt, void *row)
 {
 	struct store_stage *s = row;
-	s->execution_id = col_text(stmt, 0);
-	s->pipeline = col_text(stmt, 1);
-	s->stage = col_text(stmt, 2);
-	s->status = col_text(stmt, 3);
+	s->execution_id = store_col_text(stmt, 0);
+	s->pipeline = store_col_text(stmt, 1);
+	s->stage = store_col_text(stmt, 2);
+	s->status = store_col_text(stmt, 3);
 	s->attempt = sqlite3_column_int(stmt, 4);
 	s->min_attempt = sqlite3_column_int(stmt, 5);
 	s->entered_seq = sqlite3_column_int64(stmt, 6);
@@ -341,16 +259,16 @@ int store_stage_put(struct store *st, const struct store_stage *s, struct err *e
 	        err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, s->execution_id);
-	bind_text(stmt, 2, s->pipeline);
-	bind_text(stmt, 3, s->stage);
-	bind_text(stmt, 4, s->status);
+	store_bind_text(stmt, 1, s->execution_id);
+	store_bind_text(stmt, 2, s->pipeline);
+	store_bind_text(stmt, 3, s->stage);
+	store_bind_text(stmt, 4, s->status);
 	sqlite3_bind_int(stmt, 5, s->attempt);
 	sqlite3_bind_int(stmt, 6, s->min_attempt);
 	sqlite3_bind_int64(stmt, 7, s->entered_seq);
 	sqlite3_bind_int64(stmt, 8, s->started_ms);
 	sqlite3_bind_int64(stmt, 9, s->updated_ms);
-	int rc = write_step(st, stmt, "storing a stage execution", err);
+	int rc = store_write_step(st, stmt, "storing a stage execution", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "no execution with id \"%s\"", s->execution_id);
 	return rc;
@@ -367,10 +285,10 @@ int store_stage_list(struct store *st, const char *execution_id, struct store_st
 	                                   err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, execution_id);
+	store_bind_text(stmt, 1, execution_id);
 	void *rows;
-	int rc = row_fetch_all(st, stmt, sizeof **out, stage_fill, stage_clear, &rows, n,
-	                       "listing stage executions", err);
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, stage_fill, stage_clear, &rows, n,
+	                             "listing stage executions", err);
 	*out = rows;
 	return rc;
 }
@@ -386,9 +304,9 @@ int store_stage_latest(struct store *st, const char *pipeline, const char *stage
 	                                   err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
-	bind_text(stmt, 2, stage);
-	int rc = row_fetch_one(st, stmt, stage_fill, out, "reading a stage execution", err);
+	store_bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 2, stage);
+	int rc = store_row_fetch_one(st, stmt, stage_fill, out, "reading a stage execution", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "pipeline \"%s\": stage \"%s\" never ran", pipeline, stage);
 	return rc;
@@ -402,7 +320,7 @@ int store_stage_max_seq(struct store *st, const char *pipeline, int64_t *out, st
 	        err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 1, pipeline);
 	return query_int64(st, stmt, out, "reading stage order", err);
 }
 
@@ -435,24 +353,24 @@ void store_stage_list_free(struct store_stage *s, size_t n)
 static void action_fill(sqlite3_stmt *stmt, void *row)
 {
 	struct store_action *a = row;
-	a->id = col_text(stmt, 0);
-	a->execution_id = col_text(stmt, 1);
-	a->pipeline = col_text(stmt, 2);
-	a->stage = col_text(stmt, 3);
-	a->action = col_text(stmt, 4);
+	a->id = store_col_text(stmt, 0);
+	a->execution_id = store_col_text(stmt, 1);
+	a->pipeline = store_col_text(stmt, 2);
+	a->stage = store_col_text(stmt, 3);
+	a->action = store_col_text(stmt, 4);
 	a->attempt = sqlite3_column_int(stmt, 5);
 	a->run_order = sqlite3_column_int(stmt, 6);
-	a->status = col_text(stmt, 7);
-	a->summary = col_text(stmt, 8);
-	a->error_code = col_text(stmt, 9);
-	a->error_message = col_text(stmt, 10);
-	a->external_id = col_text(stmt, 11);
-	a->output_variables = col_text(stmt, 12);
-	a->resolved_config = col_text(stmt, 13);
-	a->input_artifacts = col_text(stmt, 14);
-	a->output_artifacts = col_text(stmt, 15);
-	a->revision = col_text(stmt, 16);
-	a->log_path = col_text(stmt, 17);
+	a->status = store_col_text(stmt, 7);
+	a->summary = store_col_text(stmt, 8);
+	a->error_code = store_col_text(stmt, 9);
+	a->error_message = store_col_text(stmt, 10);
+	a->external_id = store_col_text(stmt, 11);
+	a->output_variables = store_col_text(stmt, 12);
+	a->resolved_config = store_col_text(stmt, 13);
+	a->input_artifacts = store_col_text(stmt, 14);
+	a->output_artifacts = store_col_text(stmt, 15);
+	a->revision = store_col_text(stmt, 16);
+	a->log_path = store_col_text(stmt, 17);
 	a->pid = sqlite3_column_int64(stmt, 18); /* NULL reads as 0 */
 	a->pid_start = sqlite3_column_int64(stmt, 19);
 	a->started_ms = sqlite3_column_int64(stmt, 20);
@@ -483,29 +401,29 @@ int store_action_put(struct store *st, const struct store_action *a, struct err 
 	        err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, a->id);
-	bind_text(stmt, 2, a->execution_id);
-	bind_text(stmt, 3, a->pipeline);
-	bind_text(stmt, 4, a->stage);
-	bind_text(stmt, 5, a->action);
+	store_bind_text(stmt, 1, a->id);
+	store_bind_text(stmt, 2, a->execution_id);
+	store_bind_text(stmt, 3, a->pipeline);
+	store_bind_text(stmt, 4, a->stage);
+	store_bind_text(stmt, 5, a->action);
 	sqlite3_bind_int(stmt, 6, a->attempt);
 	sqlite3_bind_int(stmt, 7, a->run_order);
-	bind_text(stmt, 8, a->status);
-	bind_text(stmt, 9, a->summary);
-	bind_text(stmt, 10, a->error_code);
-	bind_text(stmt, 11, a->error_message);
-	bind_text(stmt, 12, a->external_id);
-	bind_text(stmt, 13, a->output_variables);
-	bind_text(stmt, 14, a->resolved_config);
-	bind_text(stmt, 15, a->input_artifacts);
-	bind_text(stmt, 16, a->output_artifacts);
-	bind_text(stmt, 17, a->revision);
-	bind_text(stmt, 18, a->log_path);
+	store_bind_text(stmt, 8, a->status);
+	store_bind_text(stmt, 9, a->summary);
+	store_bind_text(stmt, 10, a->error_code);
+	store_bind_text(stmt, 11, a->error_message);
+	store_bind_text(stmt, 12, a->external_id);
+	store_bind_text(stmt, 13, a->output_variables);
+	store_bind_text(stmt, 14, a->resolved_config);
+	store_bind_text(stmt, 15, a->input_artifacts);
+	store_bind_text(stmt, 16, a->output_artifacts);
+	store_bind_text(stmt, 17, a->revision);
+	store_bind_text(stmt, 18, a->log_path);
 	sqlite3_bind_int64(stmt, 19, a->pid);
 	sqlite3_bind_int64(stmt, 20, a->pid_start);
 	sqlite3_bind_int64(stmt, 21, a->started_ms);
 	sqlite3_bind_int64(stmt, 22, a->updated_ms);
-	int rc = write_step(st, stmt, "storing an action execution", err);
+	int rc = store_write_step(st, stmt, "storing an action execution", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "no execution with id \"%s\"", a->execution_id);
 	return rc;
@@ -518,8 +436,9 @@ int store_action_get(struct store *st, const char *id, struct store_action *out,
 	        st, "SELECT " ACTION_COLUMNS " FROM action_executions WHERE id = ?1", err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, id);
-	int rc = row_fetch_one(st, stmt, action_fill, out, "reading an action execution", err);
+	store_bind_text(stmt, 1, id);
+	int rc =
+	        store_row_fetch_one(st, stmt, action_fill, out, "reading an action execution", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "no action execution with id \"%s\"", id);
 	return rc;
@@ -545,13 +464,13 @@ int store_action_list(struct store *st, const char *pipeline, const char *execut
 		                     err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 1, pipeline);
 	if (execution_id)
-		bind_text(stmt, 2, execution_id);
+		store_bind_text(stmt, 2, execution_id);
 	sqlite3_bind_int(stmt, 3, limit > 0 ? limit : -1);
 	void *rows;
-	int rc = row_fetch_all(st, stmt, sizeof **out, action_fill, action_clear, &rows, n,
-	                       "listing action executions", err);
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, action_fill, action_clear, &rows, n,
+	                             "listing action executions", err);
 	*out = rows;
 	return rc;
 }
@@ -569,8 +488,8 @@ int store_action_list_running(struct store *st, struct store_action **out, size_
 	if (!stmt)
 		return -1;
 	void *rows;
-	int rc = row_fetch_all(st, stmt, sizeof **out, action_fill, action_clear, &rows, n,
-	                       "listing running action executions", err);
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, action_fill, action_clear, &rows, n,
+	                             "listing running action executions", err);
 	*out = rows;
 	return rc;
 }
@@ -612,13 +531,13 @@ void store_action_list_free(struct store_action *a, size_t n)
 static void artifact_fill(sqlite3_stmt *stmt, void *row)
 {
 	struct store_artifact *a = row;
-	a->execution_id = col_text(stmt, 0);
-	a->name = col_text(stmt, 1);
-	a->path = col_text(stmt, 2);
-	a->sha256 = col_text(stmt, 3);
+	a->execution_id = store_col_text(stmt, 0);
+	a->name = store_col_text(stmt, 1);
+	a->path = store_col_text(stmt, 2);
+	a->sha256 = store_col_text(stmt, 3);
 	a->size = sqlite3_column_int64(stmt, 4);
-	a->revision = col_text(stmt, 5);
-	a->action_execution_id = col_text(stmt, 6);
+	a->revision = store_col_text(stmt, 5);
+	a->action_execution_id = store_col_text(stmt, 6);
 }
 
 static void artifact_clear(void *row)
@@ -643,14 +562,14 @@ int store_artifact_put(struct store *st, const struct store_artifact *a, struct 
 	        err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, a->execution_id);
-	bind_text(stmt, 2, a->name);
-	bind_text(stmt, 3, a->path);
-	bind_text(stmt, 4, a->sha256);
+	store_bind_text(stmt, 1, a->execution_id);
+	store_bind_text(stmt, 2, a->name);
+	store_bind_text(stmt, 3, a->path);
+	store_bind_text(stmt, 4, a->sha256);
 	sqlite3_bind_int64(stmt, 5, a->size);
-	bind_text(stmt, 6, a->revision);
-	bind_text(stmt, 7, a->action_execution_id);
-	int rc = write_step(st, stmt, "storing an artifact", err);
+	store_bind_text(stmt, 6, a->revision);
+	store_bind_text(stmt, 7, a->action_execution_id);
+	int rc = store_write_step(st, stmt, "storing an artifact", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "no execution with id \"%s\"", a->execution_id);
 	return rc;
@@ -668,10 +587,10 @@ int store_artifact_list(struct store *st, const char *execution_id, struct store
 	                                   err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, execution_id);
+	store_bind_text(stmt, 1, execution_id);
 	void *rows;
-	int rc = row_fetch_all(st, stmt, sizeof **out, artifact_fill, artifact_clear, &rows, n,
-	                       "listing artifacts", err);
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, artifact_fill, artifact_clear, &rows,
+	                             n, "listing artifacts", err);
 	*out = rows;
 	return rc;
 }

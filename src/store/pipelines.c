@@ -21,88 +21,6 @@
 #include "util/buf.h"
 #include "util/timeutil.h"
 
-/* ---- helpers shared by the queries below ---- */
-
-typedef void (*row_fill_fn)(sqlite3_stmt *stmt, void *row);
-typedef void (*row_clear_fn)(void *row);
-
-static char *col_text(sqlite3_stmt *stmt, int i)
-{
-	const unsigned char *t = sqlite3_column_text(stmt, i);
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
-/* Binds text; NULL binds SQL NULL (sqlite3_bind_text does so for a NULL pointer). */
-static void bind_text(sqlite3_stmt *stmt, int i, const char *s)
-{
-	sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
-}
-
-/* Steps a write and finalizes it: 0, STORE_CONFLICT (a unique key is taken),
- * STORE_NOT_FOUND (the parent row is missing) or -1; `err` filled unless 0. */
-static int write_step(struct store *st, sqlite3_stmt *stmt, const char *what, struct err *err)
-{
-	int rc = sqlite3_step(stmt);
-	int ret = 0;
-	if (rc != SQLITE_DONE) {
-		store_sql_err(st, err, what);
-		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-			ret = STORE_CONFLICT;
-		else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-			ret = STORE_NOT_FOUND;
-		else
-			ret = -1;
-	}
-	sqlite3_finalize(stmt);
-	return ret;
-}
-
-/* Reads the one row a bound statement selects and finalizes it: 0, STORE_NOT_FOUND, -1. */
-static int row_fetch_one(struct store *st, sqlite3_stmt *stmt, row_fill_fn fill, void *row,
-                         const char *what, struct err *err)
-{
-	int rc = sqlite3_step(stmt);
-	int ret = 0;
-	if (rc == SQLITE_ROW)
-		fill(stmt, row);
-	else if (rc == SQLITE_DONE)
-		ret = STORE_NOT_FOUND;
-	else
-		ret = store_sql_err(st, err, what);
-	sqlite3_finalize(stmt);
-	return ret;
-}
-
-/* Reads every row a bound statement selects into a new array and finalizes it. */
-static int row_fetch_all(struct store *st, sqlite3_stmt *stmt, size_t size, row_fill_fn fill,
-                         row_clear_fn clear, void **out, size_t *n, const char *what,
-                         struct err *err)
-{
-	char *v = NULL;
-	size_t len = 0;
-	int rc;
-	*out = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		v = xgrow(v, len, size);
-		memset(v + len * size, 0, size);
-		fill(stmt, v + len * size);
-		len++;
-	}
-	if (rc != SQLITE_DONE) {
-		store_sql_err(st, err, what);
-		sqlite3_finalize(stmt);
-		for (size_t i = 0; i < len; i++)
-			clear(v + i * size);
-		free(v);
-		return -1;
-	}
-	sqlite3_finalize(stmt);
-	*out = v;
-	*n = len;
-	return 0;
-}
-
 /* Opens a transaction unless the caller holds one; *own = 1 when this one did. */
 static int tx_enter(struct store *st, int *own, struct err *err)
 {
@@ -130,9 +48,9 @@ static int tx_leave(struct store *st, int own, int rc, struct err *err)
 static void pipeline_fill(sqlite3_stmt *stmt, void *row)
 {
 	struct store_pipeline *p = row;
-	p->name = col_text(stmt, 0);
+	p->name = store_col_text(stmt, 0);
 	p->version = sqlite3_column_int(stmt, 1);
-	p->declaration = col_text(stmt, 2);
+	p->declaration = store_col_text(stmt, 2);
 	p->created_ms = sqlite3_column_int64(stmt, 3);
 	p->updated_ms = sqlite3_column_int64(stmt, 4);
 }
@@ -151,11 +69,11 @@ static int version_insert(struct store *st, const struct store_pipeline *p, stru
 	                      err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, p->name);
+	store_bind_text(stmt, 1, p->name);
 	sqlite3_bind_int(stmt, 2, p->version);
-	bind_text(stmt, 3, p->declaration);
+	store_bind_text(stmt, 3, p->declaration);
 	sqlite3_bind_int64(stmt, 4, p->updated_ms);
-	return write_step(st, stmt, "storing a pipeline version", err) == 0 ? 0 : -1;
+	return store_write_step(st, stmt, "storing a pipeline version", err) == 0 ? 0 : -1;
 }
 
 static int pipeline_insert(struct store *st, struct store_pipeline *p, struct err *err)
@@ -168,11 +86,11 @@ static int pipeline_insert(struct store *st, struct store_pipeline *p, struct er
 		return -1;
 	if (!p->created_ms)
 		p->created_ms = p->updated_ms;
-	bind_text(stmt, 1, p->name);
-	bind_text(stmt, 2, p->declaration);
+	store_bind_text(stmt, 1, p->name);
+	store_bind_text(stmt, 2, p->declaration);
 	sqlite3_bind_int64(stmt, 3, p->created_ms);
 	sqlite3_bind_int64(stmt, 4, p->updated_ms);
-	int rc = write_step(st, stmt, "storing a pipeline", err);
+	int rc = store_write_step(st, stmt, "storing a pipeline", err);
 	if (rc == STORE_CONFLICT)
 		err_set(err, "a pipeline named \"%s\" exists already", p->name);
 	if (rc != 0)
@@ -187,7 +105,7 @@ static int pipeline_update(struct store *st, struct store_pipeline *p, struct er
 	        store_prepare(st, "SELECT version, created_ms FROM pipelines WHERE name = ?1", err);
 	if (!get)
 		return -1;
-	bind_text(get, 1, p->name);
+	store_bind_text(get, 1, p->name);
 	int rc = sqlite3_step(get);
 	int version = 0;
 	if (rc == SQLITE_ROW) {
@@ -208,11 +126,11 @@ static int pipeline_update(struct store *st, struct store_pipeline *p, struct er
 	                                 err);
 	if (!up)
 		return -1;
-	bind_text(up, 1, p->name);
+	store_bind_text(up, 1, p->name);
 	sqlite3_bind_int(up, 2, version + 1);
-	bind_text(up, 3, p->declaration);
+	store_bind_text(up, 3, p->declaration);
 	sqlite3_bind_int64(up, 4, p->updated_ms);
-	if (write_step(st, up, "updating a pipeline", err) != 0)
+	if (store_write_step(st, up, "updating a pipeline", err) != 0)
 		return -1;
 	p->version = version + 1;
 	return version_insert(st, p, err);
@@ -252,10 +170,10 @@ int store_pipeline_get(struct store *st, const char *name, int version, struct s
 	}
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, name);
+	store_bind_text(stmt, 1, name);
 	if (version > 0)
 		sqlite3_bind_int(stmt, 2, version);
-	int rc = row_fetch_one(st, stmt, pipeline_fill, out, "reading a pipeline", err);
+	int rc = store_row_fetch_one(st, stmt, pipeline_fill, out, "reading a pipeline", err);
 	if (rc == STORE_NOT_FOUND && version > 0)
 		err_set(err, "pipeline \"%s\" has no version %d", name, version);
 	else if (rc == STORE_NOT_FOUND)
@@ -272,8 +190,8 @@ int store_pipeline_list(struct store *st, struct store_pipeline **out, size_t *n
 	if (!stmt)
 		return -1;
 	void *rows = NULL;
-	int rc = row_fetch_all(st, stmt, sizeof **out, pipeline_fill, pipeline_clear, &rows, n,
-	                       "listing pipelines", err);
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, pipeline_fill, pipeline_clear, &rows,
+	                             n, "listing pipelines", err);
 	*out = rows;
 	return rc;
 }
@@ -284,8 +202,8 @@ int store_pipeline_delete(struct store *st, const char *name, struct err *err)
 	sqlite3_stmt *stmt = store_prepare(st, "DELETE FROM pipelines WHERE name = ?1", err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, name);
-	if (write_step(st, stmt, "deleting a pipeline", err) != 0)
+	store_bind_text(stmt, 1, name);
+	if (store_write_step(st, stmt, "deleting a pipeline", err) != 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0) {
 		err_set(err, "no pipeline named \"%s\"", name);
@@ -317,12 +235,12 @@ void store_pipeline_list_free(struct store_pipeline *p, size_t n)
 static void transition_fill(sqlite3_stmt *stmt, void *row)
 {
 	struct store_transition *t = row;
-	t->pipeline = col_text(stmt, 0);
-	t->stage = col_text(stmt, 1);
-	t->direction = col_text(stmt, 2);
+	t->pipeline = store_col_text(stmt, 0);
+	t->stage = store_col_text(stmt, 1);
+	t->direction = store_col_text(stmt, 2);
 	t->enabled = sqlite3_column_int(stmt, 3);
-	t->reason = col_text(stmt, 4);
-	t->changed_by = col_text(stmt, 5);
+	t->reason = store_col_text(stmt, 4);
+	t->changed_by = store_col_text(stmt, 5);
 	t->changed_ms = sqlite3_column_int64(stmt, 6);
 }
 
@@ -347,14 +265,14 @@ int store_transition_put(struct store *st, const struct store_transition *t, str
 	        err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, t->pipeline);
-	bind_text(stmt, 2, t->stage);
-	bind_text(stmt, 3, t->direction);
+	store_bind_text(stmt, 1, t->pipeline);
+	store_bind_text(stmt, 2, t->stage);
+	store_bind_text(stmt, 3, t->direction);
 	sqlite3_bind_int(stmt, 4, t->enabled != 0);
-	bind_text(stmt, 5, t->reason);
-	bind_text(stmt, 6, t->changed_by);
+	store_bind_text(stmt, 5, t->reason);
+	store_bind_text(stmt, 6, t->changed_by);
 	sqlite3_bind_int64(stmt, 7, t->changed_ms ? t->changed_ms : wall_ms());
-	int rc = write_step(st, stmt, "storing a stage transition", err);
+	int rc = store_write_step(st, stmt, "storing a stage transition", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "no pipeline named \"%s\"", t->pipeline);
 	return rc;
@@ -371,10 +289,10 @@ int store_transition_list(struct store *st, const char *pipeline, struct store_t
 	                                   err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 1, pipeline);
 	void *rows = NULL;
-	int rc = row_fetch_all(st, stmt, sizeof **out, transition_fill, transition_clear, &rows, n,
-	                       "listing stage transitions", err);
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, transition_fill, transition_clear,
+	                             &rows, n, "listing stage transitions", err);
 	*out = rows;
 	return rc;
 }
@@ -397,15 +315,15 @@ static void trigger_fill(sqlite3_stmt *stmt, void *row)
 {
 	struct store_trigger_event *ev = row;
 	ev->id = sqlite3_column_int64(stmt, 0);
-	ev->pipeline = col_text(stmt, 1);
-	ev->source = col_text(stmt, 2);
-	ev->delivery_id = col_text(stmt, 3);
-	ev->ref = col_text(stmt, 4);
-	ev->before = col_text(stmt, 5);
-	ev->after = col_text(stmt, 6);
-	ev->outcome = col_text(stmt, 7);
-	ev->reason = col_text(stmt, 8);
-	ev->execution_id = col_text(stmt, 9);
+	ev->pipeline = store_col_text(stmt, 1);
+	ev->source = store_col_text(stmt, 2);
+	ev->delivery_id = store_col_text(stmt, 3);
+	ev->ref = store_col_text(stmt, 4);
+	ev->before = store_col_text(stmt, 5);
+	ev->after = store_col_text(stmt, 6);
+	ev->outcome = store_col_text(stmt, 7);
+	ev->reason = store_col_text(stmt, 8);
+	ev->execution_id = store_col_text(stmt, 9);
 	ev->received_ms = sqlite3_column_int64(stmt, 10);
 }
 
@@ -436,17 +354,17 @@ int store_trigger_insert(struct store *st, struct store_trigger_event *ev, struc
 		return -1;
 	if (!ev->received_ms)
 		ev->received_ms = wall_ms();
-	bind_text(stmt, 1, ev->pipeline);
-	bind_text(stmt, 2, ev->source);
-	bind_text(stmt, 3, ev->delivery_id);
-	bind_text(stmt, 4, ev->ref);
-	bind_text(stmt, 5, ev->before);
-	bind_text(stmt, 6, ev->after);
-	bind_text(stmt, 7, ev->outcome);
-	bind_text(stmt, 8, ev->reason);
-	bind_text(stmt, 9, ev->execution_id);
+	store_bind_text(stmt, 1, ev->pipeline);
+	store_bind_text(stmt, 2, ev->source);
+	store_bind_text(stmt, 3, ev->delivery_id);
+	store_bind_text(stmt, 4, ev->ref);
+	store_bind_text(stmt, 5, ev->before);
+	store_bind_text(stmt, 6, ev->after);
+	store_bind_text(stmt, 7, ev->outcome);
+	store_bind_text(stmt, 8, ev->reason);
+	store_bind_text(stmt, 9, ev->execution_id);
 	sqlite3_bind_int64(stmt, 10, ev->received_ms);
-	int rc = write_step(st, stmt, "recording a trigger event", err);
+	int rc = store_write_step(st, stmt, "recording a trigger event", err);
 	if (rc == STORE_CONFLICT)
 		err_set(err, "pipeline \"%s\": delivery %s was received already", ev->pipeline,
 		        ev->delivery_id ? ev->delivery_id : "(none)");
@@ -467,10 +385,10 @@ int store_trigger_update(struct store *st, int64_t id, const char *outcome, cons
 	if (!stmt)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
-	bind_text(stmt, 2, outcome);
-	bind_text(stmt, 3, reason);
-	bind_text(stmt, 4, execution_id);
-	return write_step(st, stmt, "updating a trigger event", err);
+	store_bind_text(stmt, 2, outcome);
+	store_bind_text(stmt, 3, reason);
+	store_bind_text(stmt, 4, execution_id);
+	return store_write_step(st, stmt, "updating a trigger event", err);
 }
 
 int store_trigger_list(struct store *st, const char *pipeline, int limit,
@@ -485,11 +403,11 @@ int store_trigger_list(struct store *st, const char *pipeline, int limit,
 	                                   err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 1, pipeline);
 	sqlite3_bind_int(stmt, 2, limit > 0 ? limit : -1);
 	void *rows = NULL;
-	int rc = row_fetch_all(st, stmt, sizeof **out, trigger_fill, trigger_clear, &rows, n,
-	                       "listing trigger events", err);
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, trigger_fill, trigger_clear, &rows, n,
+	                             "listing trigger events", err);
 	*out = rows;
 	return rc;
 }
@@ -511,12 +429,12 @@ int store_poll_get(struct store *st, const char *pipeline, const char *action, c
 	        st, "SELECT last_commit FROM poll_state WHERE pipeline = ?1 AND action = ?2", err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
-	bind_text(stmt, 2, action);
+	store_bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 2, action);
 	int rc = sqlite3_step(stmt);
 	int ret = 0;
 	if (rc == SQLITE_ROW) {
-		*commit = col_text(stmt, 0);
+		*commit = store_col_text(stmt, 0);
 	} else if (rc == SQLITE_DONE) {
 		err_set(err, "pipeline \"%s\": action \"%s\" was never polled", pipeline, action);
 		ret = STORE_NOT_FOUND;
@@ -537,10 +455,10 @@ int store_poll_set(struct store *st, const char *pipeline, const char *action, c
 	                                   err);
 	if (!stmt)
 		return -1;
-	bind_text(stmt, 1, pipeline);
-	bind_text(stmt, 2, action);
-	bind_text(stmt, 3, commit);
-	int rc = write_step(st, stmt, "storing polling state", err);
+	store_bind_text(stmt, 1, pipeline);
+	store_bind_text(stmt, 2, action);
+	store_bind_text(stmt, 3, commit);
+	int rc = store_write_step(st, stmt, "storing polling state", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "no pipeline named \"%s\"", pipeline);
 	return rc;

@@ -337,3 +337,82 @@ fail:
 	store_rollback(st);
 	return -1;
 }
+
+/* ---- row helpers shared by the stores of src/store/ ---- */
+
+char *store_col_text(sqlite3_stmt *stmt, int i)
+{
+	const unsigned char *t = sqlite3_column_text(stmt, i);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* Binds text; NULL binds SQL NULL (sqlite3_bind_text does so for a NULL pointer). */
+void store_bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
+}
+
+/* Steps a write and finalizes it: 0, STORE_CONFLICT (a unique key is taken),
+ * STORE_NOT_FOUND (the parent row is missing) or -1; `err` filled unless 0. */
+int store_write_step(struct store *st, sqlite3_stmt *stmt, const char *what, struct err *err)
+{
+	int rc = sqlite3_step(stmt);
+	int ret = 0;
+	if (rc != SQLITE_DONE) {
+		store_sql_err(st, err, what);
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			ret = STORE_CONFLICT;
+		else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			ret = STORE_NOT_FOUND;
+		else
+			ret = -1;
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* Reads the one row a bound statement selects and finalizes it: 0, STORE_NOT_FOUND, -1. */
+int store_row_fetch_one(struct store *st, sqlite3_stmt *stmt, store_row_fill_fn fill, void *row,
+                        const char *what, struct err *err)
+{
+	int rc = sqlite3_step(stmt);
+	int ret = 0;
+	if (rc == SQLITE_ROW)
+		fill(stmt, row);
+	else if (rc == SQLITE_DONE)
+		ret = STORE_NOT_FOUND;
+	else
+		ret = store_sql_err(st, err, what);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* Reads every row a bound statement selects into a new array and finalizes it. */
+int store_row_fetch_all(struct store *st, sqlite3_stmt *stmt, size_t size, store_row_fill_fn fill,
+                        store_row_clear_fn clear, void **out, size_t *n, const char *what,
+                        struct err *err)
+{
+	char *v = NULL;
+	size_t len = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		v = xgrow(v, len, size);
+		memset(v + len * size, 0, size);
+		fill(stmt, v + len * size);
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_sql_err(st, err, what);
+		sqlite3_finalize(stmt);
+		for (size_t i = 0; i < len; i++)
+			clear(v + i * size);
+		free(v);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	*out = v;
+	*n = len;
+	return 0;
+}

@@ -31,8 +31,8 @@ void store_close(struct store *st);
 FERRY_MUST_CHECK
 int store_build_number_next(struct store *st, const char *project, int64_t *out, struct err *err);
 
-#define STORE_NOT_FOUND  1
-#define STORE_CONFLICT   2 /* a unique key is taken (a replayed delivery id, ...) */
+#define STORE_NOT_FOUND 1
+#define STORE_CONFLICT  2 /* a unique key is taken (a replayed delivery id, ...) */
 
 /* A transaction grouping several changes (the engine commits each state change as one).
  * store_tx_begin() takes the write lock now; calls made in between join it. */

@@ -37,4 +37,23 @@ FERRY_MUST_CHECK int store_commit(struct store *st, struct err *err);
 /* Rolls back when a transaction is open; never fails the caller. */
 void store_rollback(struct store *st);
 
+/* Row helpers (store.c) for the modules that read and write rows. */
+typedef void (*store_row_fill_fn)(sqlite3_stmt *stmt, void *row);
+typedef void (*store_row_clear_fn)(void *row);
+
+/* A copy of a text column, NULL for SQL NULL. */
+char *store_col_text(sqlite3_stmt *stmt, int i);
+/* Binds text (borrowed until the statement is stepped); NULL binds SQL NULL. */
+void store_bind_text(sqlite3_stmt *stmt, int i, const char *s);
+/* Steps a write and finalizes it: 0, STORE_CONFLICT (a unique key is taken),
+ * STORE_NOT_FOUND (a parent row is missing) or -1; `err` filled unless 0. */
+int store_write_step(struct store *st, sqlite3_stmt *stmt, const char *what, struct err *err);
+/* Reads the one row a bound statement selects and finalizes it: 0, STORE_NOT_FOUND, -1. */
+int store_row_fetch_one(struct store *st, sqlite3_stmt *stmt, store_row_fill_fn fill, void *row,
+                        const char *what, struct err *err);
+/* Reads every row a bound statement selects into a new array and finalizes it. */
+int store_row_fetch_all(struct store *st, sqlite3_stmt *stmt, size_t size, store_row_fill_fn fill,
+                        store_row_clear_fn clear, void **out, size_t *n, const char *what,
+                        struct err *err);
+
 #endif

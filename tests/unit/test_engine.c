@@ -39,8 +39,10 @@ static char *pipeline_text(const char *name, const char *repo, const char *mode,
 	        "version: '1'}\n"
 	        "          configuration:\n"
 	        "            ProjectName: site\n"
-	        "            EnvironmentVariables: '[{\"name\":\"COMMIT\",\"value\":\"#{SourceVariables."
-	        "CommitId}\"},{\"name\":\"EXEC\",\"value\":\"#{codepipeline.PipelineExecutionId}\"}]'\n"
+	        "            EnvironmentVariables: "
+	        "'[{\"name\":\"COMMIT\",\"value\":\"#{SourceVariables."
+	        "CommitId}\"},{\"name\":\"EXEC\",\"value\":\"#{codepipeline.PipelineExecutionId}\"}"
+	        "]'\n"
 	        "          inputArtifacts: [{name: SourceOut}]\n"
 	        "          outputArtifacts: [{name: BuildOut}]\n"
 	        "%s"
@@ -131,12 +133,13 @@ static void create_runs_source_then_build_with_variables(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		json_t *le = json_object_get(json_array_get(stages, i), "latestExecution");
 		assert_string_equal(json_string_value(json_object_get(le, "status")), "Succeeded");
-		assert_string_equal(json_string_value(json_object_get(le, "pipelineExecutionId")), id);
+		assert_string_equal(json_string_value(json_object_get(le, "pipelineExecutionId")),
+		                    id);
 	}
 	json_t *src = json_array_get(json_object_get(json_array_get(stages, 0), "actionStates"), 0);
-	assert_string_equal(
-	        json_string_value(json_object_get(json_object_get(src, "currentRevision"), "revisionId")),
-	        sha);
+	assert_string_equal(json_string_value(json_object_get(
+	                            json_object_get(src, "currentRevision"), "revisionId")),
+	                    sha);
 	json_decref(o.out);
 	/* the notification arrives shortly after (it runs beside the engine) */
 	char *got = NULL;
@@ -229,10 +232,11 @@ static void parallel_mode_runs_executions_side_by_side(void **state)
 	char *dir = fs_join(h.dir, "meet");
 	th_sh("mkdir -p %s", dir);
 	/* each build waits until both have arrived: only possible if they overlap */
-	char *cmds = xasprintf("            - touch %s/$EXEC\n"
-	                       "            - for i in $(seq 200); do [ $(ls %s | wc -l) -ge 2 ] && "
-	                       "exit 0; sleep 0.05; done; exit 1\n",
-	                       dir, dir);
+	char *cmds =
+	        xasprintf("            - touch %s/$EXEC\n"
+	                  "            - for i in $(seq 200); do [ $(ls %s | wc -l) -ge 2 ] && "
+	                  "exit 0; sleep 0.05; done; exit 1\n",
+	                  dir, dir);
 	char *text = pipeline_text("par", h.repo, "PARALLEL", cmds, NULL);
 	create(&h, text, 1);
 	char *a = start(&h, "par");
@@ -255,10 +259,11 @@ static void equal_run_order_runs_in_parallel_and_higher_waits(void **state)
 	th_open(&h, 4);
 	char *dir = fs_join(h.dir, "meet");
 	th_sh("mkdir -p %s", dir);
-	char *cmds = xasprintf("            - touch %s/$CODEBUILD_BUILD_ID\n"
-	                       "            - for i in $(seq 200); do [ $(ls %s | wc -l) -ge 2 ] && "
-	                       "exit 0; sleep 0.05; done; exit 1\n",
-	                       dir, dir);
+	char *cmds =
+	        xasprintf("            - touch %s/$CODEBUILD_BUILD_ID\n"
+	                  "            - for i in $(seq 200); do [ $(ls %s | wc -l) -ge 2 ] && "
+	                  "exit 0; sleep 0.05; done; exit 1\n",
+	                  dir, dir);
 	/* a second build at runOrder 1 and a check at runOrder 2 that both ran first */
 	char *extra = xasprintf(
 	        "        - name: Build2\n"
@@ -402,7 +407,8 @@ static void disabled_transition_holds_the_execution_until_enabled(void **state)
 		th_call(&h, th_do_state, &o);
 		json_t *b = json_array_get(json_object_get(o.out, "stageStates"), 1);
 		json_t *in = json_object_get(b, "inboundExecution");
-		waiting = in && !strcmp(json_string_value(json_object_get(in, "pipelineExecutionId")), a);
+		waiting = in &&
+		          !strcmp(json_string_value(json_object_get(in, "pipelineExecutionId")), a);
 		if (waiting)
 			assert_false(json_is_true(json_object_get(
 			        json_object_get(b, "inboundTransitionState"), "enabled")));
@@ -478,37 +484,40 @@ static void monorepo_path_filter_builds_only_matching_changes(void **state)
 	(void)state;
 	struct th h;
 	th_open(&h, 0);
-	char *text = xasprintf(
-	        "pipeline:\n"
-	        "  name: mono\n"
-	        "  pipelineType: V2\n"
-	        "  triggers:\n"
-	        "    - providerType: CodeStarSourceConnection\n"
-	        "      gitConfiguration:\n"
-	        "        sourceActionName: Src\n"
-	        "        push: [{branches: {includes: [main]}, filePaths: {includes: ['app/**']}}]\n"
-	        "  stages:\n"
-	        "    - name: Source\n"
-	        "      actions:\n"
-	        "        - name: Src\n"
-	        "          actionTypeId: {category: Source, owner: AWS, provider: "
-	        "CodeStarSourceConnection, version: '1'}\n"
-	        "          configuration: {ConnectionArn: 'arn:aws:codeconnections:local:0:connection/x',"
-	        " FullRepositoryId: acme/mono, BranchName: main, RepositoryUrl: '%s'}\n"
-	        "          outputArtifacts: [{name: S}]\n"
-	        "    - name: Build\n"
-	        "      actions:\n"
-	        "        - name: Build\n"
-	        "          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, version: "
-	        "'1'}\n"
-	        "          configuration: {ProjectName: app}\n"
-	        "          inputArtifacts: [{name: S}]\n"
-	        "projects:\n"
-	        "  app:\n"
-	        "    buildspec: |\n"
-	        "      version: 0.2\n"
-	        "      phases: {build: {commands: [test -f app/main.c]}}\n",
-	        h.repo);
+	char *text =
+	        xasprintf("pipeline:\n"
+	                  "  name: mono\n"
+	                  "  pipelineType: V2\n"
+	                  "  triggers:\n"
+	                  "    - providerType: CodeStarSourceConnection\n"
+	                  "      gitConfiguration:\n"
+	                  "        sourceActionName: Src\n"
+	                  "        push: [{branches: {includes: [main]}, filePaths: {includes: "
+	                  "['app/**']}}]\n"
+	                  "  stages:\n"
+	                  "    - name: Source\n"
+	                  "      actions:\n"
+	                  "        - name: Src\n"
+	                  "          actionTypeId: {category: Source, owner: AWS, provider: "
+	                  "CodeStarSourceConnection, version: '1'}\n"
+	                  "          configuration: {ConnectionArn: "
+	                  "'arn:aws:codeconnections:local:0:connection/x',"
+	                  " FullRepositoryId: acme/mono, BranchName: main, RepositoryUrl: '%s'}\n"
+	                  "          outputArtifacts: [{name: S}]\n"
+	                  "    - name: Build\n"
+	                  "      actions:\n"
+	                  "        - name: Build\n"
+	                  "          actionTypeId: {category: Build, owner: AWS, provider: "
+	                  "CodeBuild, version: "
+	                  "'1'}\n"
+	                  "          configuration: {ProjectName: app}\n"
+	                  "          inputArtifacts: [{name: S}]\n"
+	                  "projects:\n"
+	                  "  app:\n"
+	                  "    buildspec: |\n"
+	                  "      version: 0.2\n"
+	                  "      phases: {build: {commands: [test -f app/main.c]}}\n",
+	                  h.repo);
 	create(&h, text, 1);
 	char before[64], after[64];
 	th_head(&h, before);
@@ -539,7 +548,8 @@ static void monorepo_path_filter_builds_only_matching_changes(void **state)
 	struct th_op g = {.text = "mono", .a = id};
 	th_call(&h, th_do_get, &g);
 	json_t *rev = json_array_get(
-	        json_object_get(json_object_get(g.out, "pipelineExecution"), "artifactRevisions"), 0);
+	        json_object_get(json_object_get(g.out, "pipelineExecution"), "artifactRevisions"),
+	        0);
 	assert_string_equal(json_string_value(json_object_get(rev, "revisionId")), after);
 	json_decref(g.out);
 	free(id);

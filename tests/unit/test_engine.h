@@ -108,10 +108,8 @@ static inline void th_open(struct th *h, int max_builds)
 	      "git -c user.name=t -c user.email=t@e commit -qm first",
 	      h->repo, h->repo);
 	char *bin = th_ferry_bin();
-	struct engine_opts o = {.data_dir = h->data,
-	                        .self_exe = bin,
-	                        .max_builds = max_builds,
-	                        .no_sandbox = 1};
+	struct engine_opts o = {
+	        .data_dir = h->data, .self_exe = bin, .max_builds = max_builds, .no_sandbox = 1};
 	struct err err;
 	if (engine_open(&o, &h->e, &err) < 0)
 		fail_msg("engine_open: %s", err.msg);
@@ -165,8 +163,8 @@ struct th_op {
 static inline void th_do_create(struct engine *e, void *arg)
 {
 	struct th_op *o = arg;
-	o->rc = engine_pipeline_create(e, o->text, strlen(o->text), "pipeline.yml", o->flag, &o->out,
-	                               &o->err);
+	o->rc = engine_pipeline_create(e, o->text, strlen(o->text), "pipeline.yml", o->flag,
+	                               &o->out, &o->err);
 }
 
 static inline void th_do_start(struct engine *e, void *arg)
