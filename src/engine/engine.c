@@ -15,6 +15,7 @@
 
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/memtrim.h"
 
 unsigned engine_rc_http_status(int rc)
 {
@@ -114,6 +115,31 @@ const char *engine_data_dir(const struct engine *e)
 	return e->data_dir;
 }
 
+#define ENGINE_TRIM_DELAY_MS 1000
+
+static void on_trim(uv_timer_t *t)
+{
+	struct engine *e = t->data;
+	if (e->active || e->runs || e->stopping)
+		return;
+	size_t dropped = mem_trim();
+	e->trimmed = 1;
+	(void)dropped;
+}
+
+void eng_idle_check(struct engine *e)
+{
+	if (e->closed || e->stopping)
+		return;
+	if (e->active || e->runs) {
+		e->trimmed = 0;
+		uv_timer_stop(&e->trim_timer);
+		return;
+	}
+	/* re-armed by each burst of activity; fires once, then nothing until the next */
+	uv_timer_start(&e->trim_timer, on_trim, ENGINE_TRIM_DELAY_MS, 0);
+}
+
 static void run_calls(struct engine *e)
 {
 	for (;;) {
@@ -129,6 +155,7 @@ static void run_calls(struct engine *e)
 			return;
 		c->fn(e, c->ctx);
 		free(c);
+		eng_idle_check(e);
 	}
 }
 
@@ -148,6 +175,8 @@ static void maybe_finish(struct engine *e)
 	e->closed = 1;
 	notify_close(e->notifier, NULL, NULL);
 	e->notifier = NULL;
+	uv_timer_stop(&e->trim_timer);
+	uv_close((uv_handle_t *)&e->trim_timer, NULL);
 	uv_timer_stop(&e->stop_timer);
 	uv_close((uv_handle_t *)&e->stop_timer, NULL);
 	eng_poll_close(e);
@@ -243,6 +272,8 @@ int engine_open(const struct engine_opts *opts, struct engine **out, struct err 
 	e->stop_timer.data = e;
 	uv_timer_init(&e->loop, &e->poll_timer);
 	e->poll_timer.data = e;
+	uv_timer_init(&e->loop, &e->trim_timer);
+	e->trim_timer.data = e;
 	if (notify_open(&e->loop, e->self_exe, e->log, &e->notifier, err) < 0)
 		goto fail;
 
@@ -271,6 +302,7 @@ int engine_run(struct engine *e)
 {
 	eng_poll_update(e);
 	eng_advance(e);
+	eng_idle_check(e);
 	if (e->stop_requested)
 		begin_stop(e);
 	uv_run(&e->loop, UV_RUN_DEFAULT);
@@ -292,6 +324,7 @@ void engine_free(struct engine *e)
 				uv_kill(-r->proc.pid, SIGKILL);
 		uv_close((uv_handle_t *)&e->wake, NULL);
 		uv_close((uv_handle_t *)&e->stop_timer, NULL);
+		uv_close((uv_handle_t *)&e->trim_timer, NULL);
 		eng_poll_close(e);
 		notify_close(e->notifier, NULL, NULL);
 		e->notifier = NULL;

@@ -397,4 +397,5 @@ void eng_advance(struct engine *e)
 			}
 	} while (e->advance_again && ++guard < 1000000);
 	e->advancing = 0;
+	eng_idle_check(e);
 }

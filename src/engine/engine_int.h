@@ -108,6 +108,8 @@ struct engine {
 	uv_async_t wake; /* engine_call and engine_request_stop */
 	uv_timer_t stop_timer;
 	uv_timer_t poll_timer;
+	uv_timer_t trim_timer; /* armed once after activity ends: gives memory back */
+	int trimmed;
 	int poll_timer_on;
 	int poll_interval_ms;
 	struct notifier *notifier;
@@ -128,6 +130,8 @@ struct engine {
 };
 
 /* engine.c */
+/* Called after activity: once nothing runs, memory is given back a moment later. */
+void eng_idle_check(struct engine *e);
 void eng_uuid(char out[ENGINE_UUID_LEN + 1]);
 int eng_fail(struct engine_err *err, int rc, const char *type, const char *fmt, ...)
         FERRY_PRINTF(4, 5);
