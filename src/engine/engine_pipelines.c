@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 
 #define WEBHOOK_SECRET_PREFIX "ferry/webhook/"
@@ -390,8 +391,27 @@ int engine_pipeline_delete(struct engine *e, const char *name, struct engine_err
 	if (!p)
 		return eng_fail(err, ENGINE_ENOTFOUND, "PipelineNotFoundException",
 		                "pipeline %s: no such pipeline", name);
-	if (store_pipeline_delete(e->st, name, &err->err) < 0)
+	/* its files go with it: logs by execution, artifacts by pipeline */
+	struct store_exec *rows = NULL;
+	size_t nrows = 0;
+	if (store_exec_list(e->st, name, 0, 0, &rows, &nrows, &err->err) < 0)
 		return eng_store_rc(-1, err);
+	if (store_pipeline_delete(e->st, name, &err->err) < 0) {
+		store_exec_list_free(rows, nrows);
+		return eng_store_rc(-1, err);
+	}
+	struct err ferr;
+	for (size_t i = 0; i < nrows; i++) {
+		char *logs = eng_path(e, "logs/%s", rows[i].id);
+		if (fs_rm_rf(logs, &ferr) < 0)
+			eng_log(e, "pipeline %s: %s", name, ferr.msg);
+		free(logs);
+	}
+	store_exec_list_free(rows, nrows);
+	char *arts = eng_path(e, "artifacts/%s", name);
+	if (fs_rm_rf(arts, &ferr) < 0)
+		eng_log(e, "pipeline %s: %s", name, ferr.msg);
+	free(arts);
 	char *key = xasprintf(WEBHOOK_SECRET_PREFIX "%s", name);
 	int src = store_secret_delete(e->st, key, NULL);
 	(void)src;
