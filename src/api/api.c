@@ -102,12 +102,10 @@ static void copy_headers(struct api_job *job, struct http_request *req)
 	}
 }
 
-static void reply_unauthorized(struct api_job *job, const char *fmt, const char *arg)
+static void reply_unauthorized(struct api_job *job, const char *what)
 {
 	char scopes[STORE_TOKEN_SCOPES_TEXT];
 	store_token_scopes_format(job->route->scope, scopes);
-	char what[256];
-	snprintf(what, sizeof what, fmt, arg);
 	api_reply_error(job, 401, API_ERR_UNAUTHORIZED,
 	                "%s; %s %s needs a token with the \"%s\" scope (Authorization: Bearer "
 	                "<token>)",
@@ -118,11 +116,11 @@ static void reply_unauthorized(struct api_job *job, const char *fmt, const char 
 static int authorize(struct api_job *job)
 {
 	if (job->bearer == 0) {
-		reply_unauthorized(job, "no token%s", "");
+		reply_unauthorized(job, "no token");
 		return -1;
 	}
 	if (job->bearer < 0) {
-		reply_unauthorized(job, "the Authorization header is not a bearer token%s", "");
+		reply_unauthorized(job, "the Authorization header is not a bearer token");
 		return -1;
 	}
 	struct err err;
@@ -132,11 +130,14 @@ static int authorize(struct api_job *job)
 	case STORE_TOKEN_OK:
 		return 0;
 	case STORE_TOKEN_UNKNOWN:
-		reply_unauthorized(job, "unknown token%s", "");
+		reply_unauthorized(job, "unknown token");
 		return -1;
-	case STORE_TOKEN_REVOKED:
-		reply_unauthorized(job, "token \"%s\" was revoked", job->who.name);
+	case STORE_TOKEN_REVOKED: {
+		char what[STORE_TOKEN_NAME_MAX + 32];
+		snprintf(what, sizeof what, "token \"%s\" was revoked", job->who.name);
+		reply_unauthorized(job, what);
 		return -1;
+	}
 	case STORE_TOKEN_FORBIDDEN: {
 		char has[STORE_TOKEN_SCOPES_TEXT];
 		store_token_scopes_format(job->who.scopes, has);
@@ -319,8 +320,7 @@ void api_reply_json(struct api_job *job, unsigned status, json_t *body)
 	http_respond_json(job->req, status, body);
 }
 
-void api_reply_error(struct api_job *job, unsigned status, const char *code, const char *fmt,
-                     ...)
+void api_reply_error(struct api_job *job, unsigned status, const char *code, const char *fmt, ...)
 {
 	if (job->answered)
 		return;

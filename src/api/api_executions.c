@@ -36,9 +36,10 @@ static int start_variables(struct api_job *job, json_t *body, const char ***name
 	if (!vars || json_is_null(vars))
 		return 0;
 	if (!json_is_array(vars) || json_array_size(vars) > API_START_VARS_MAX) {
-		api_reply_error(job, 400, API_ERR_VALIDATION,
-		                "body: variables: expected a list of at most %d {\"name\", \"value\"}",
-		                API_START_VARS_MAX);
+		api_reply_error(
+		        job, 400, API_ERR_VALIDATION,
+		        "body: variables: expected a list of at most %d {\"name\", \"value\"}",
+		        API_START_VARS_MAX);
 		return -1;
 	}
 	*names = xcalloc(json_array_size(vars) + 1, sizeof **names);
@@ -50,10 +51,11 @@ static int start_variables(struct api_job *job, json_t *body, const char ***name
 		const char *name = json_string_value(json_object_get(v, "name"));
 		const char *value = json_string_value(json_object_get(v, "value"));
 		if (!json_is_object(v) || !name || !value) {
-			api_reply_error(job, 400, API_ERR_VALIDATION,
-			                "body: variables[%zu]: expected {\"name\": string, \"value\": "
-			                "string}",
-			                i);
+			api_reply_error(
+			        job, 400, API_ERR_VALIDATION,
+			        "body: variables[%zu]: expected {\"name\": string, \"value\": "
+			        "string}",
+			        i);
 			return -1;
 		}
 		(*names)[i] = name;
@@ -128,7 +130,8 @@ static void stop_execution(struct api_job *job)
 	const char *reason = NULL;
 	json_t *abandon = json_object_get(body, "abandon");
 	if (abandon && !json_is_boolean(abandon)) {
-		api_reply_error(job, 400, API_ERR_VALIDATION, "body: \"abandon\" must be true or false");
+		api_reply_error(job, 400, API_ERR_VALIDATION,
+		                "body: \"abandon\" must be true or false");
 	} else if (api_json_string(job, body, "reason", false, &reason) == 0) {
 		const char *id = api_param(job, "id");
 		struct engine_err err = {0};
@@ -216,8 +219,8 @@ const struct api_route api_execution_routes[] = {
         {"GET", "/api/pipelines/{name}/executions/{id}", STORE_SCOPE_READ, get_execution, 0, 0},
         {"GET", "/api/pipelines/{name}/executions/{id}/actions", STORE_SCOPE_READ,
          action_executions, 0, 0},
-        {"POST", "/api/pipelines/{name}/executions/{id}/stop", STORE_SCOPE_START,
-         stop_execution, 0, 0},
+        {"POST", "/api/pipelines/{name}/executions/{id}/stop", STORE_SCOPE_START, stop_execution, 0,
+         0},
         {"POST", "/api/pipelines/{name}/stages/{stage}/retry", STORE_SCOPE_START, retry_stage, 0,
          0},
         {"POST", "/api/pipelines/{name}/stages/{stage}/disable-transition", STORE_SCOPE_START,

@@ -21,11 +21,10 @@
 #include "store/token.h"
 #include "util/buf.h"
 
-#define API_PARAMS_MAX    4  /* {name}s in one route pattern */
-#define API_QUERY_MAX     16 /* query parameters kept per request */
-#define API_HEADERS_MAX   16 /* webhook headers kept per request */
-#define API_NAME_MAX      256
-#define API_SCOPE_NONE    0u /* no token asked for */
+#define API_PARAMS_MAX             4  /* {name}s in one route pattern */
+#define API_QUERY_MAX              16 /* query parameters kept per request */
+#define API_HEADERS_MAX            16 /* webhook headers kept per request */
+#define API_SCOPE_NONE             0u /* no token asked for */
 #define API_EXECUTIONS_MAX_RESULTS 100
 
 /* Error codes of ferry's own (besides engine exception names and http.h's). */
@@ -124,8 +123,7 @@ int api_json_string(struct api_job *job, json_t *obj, const char *key, bool requ
 
 void api_reply_json(struct api_job *job, unsigned status, json_t *body);
 FERRY_PRINTF(4, 5)
-void api_reply_error(struct api_job *job, unsigned status, const char *code, const char *fmt,
-                     ...);
+void api_reply_error(struct api_job *job, unsigned status, const char *code, const char *fmt, ...);
 /* An engine operation's failure: engine_rc_http_status(rc), code err->type. */
 void api_reply_engine(struct api_job *job, int rc, const struct engine_err *err);
 /* Marks the job answered by other means (a stream, a file). */

@@ -28,8 +28,8 @@
 struct follow {
 	struct engine *e;
 	char *path;
-	int fd;   /* read callback: -1 until the log file exists */
-	off_t off; /* read callback */
+	int fd;                     /* read callback: -1 until the log file exists */
+	off_t off;                  /* read callback */
 	atomic_int complete;        /* the action ended: the file's end is the log's */
 	struct http_stream *stream; /* loop */
 	uint64_t watch;             /* loop; 0 once gone */
@@ -142,7 +142,8 @@ static void send_file(struct api_job *job, const char *path)
 		return;
 	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		api_reply_error(job, 500, HTTP_ERR_INTERNAL, "reading the log: %s", strerror(errno));
+		api_reply_error(job, 500, HTTP_ERR_INTERNAL, "reading the log: %s",
+		                strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;
@@ -174,8 +175,8 @@ static void follow(struct api_job *job, char *path)
 	api_job_answered(job);
 	/* the end callback may run before this returns; it only posts follow_release(),
 	 * which runs after this function, with f->stream set */
-	f->stream = http_respond_stream(job->req, 200, LOG_CONTENT_TYPE, follow_read, follow_end,
-	                                f);
+	f->stream =
+	        http_respond_stream(job->req, 200, LOG_CONTENT_TYPE, follow_read, follow_end, f);
 }
 
 static void logs(struct api_job *job)

@@ -104,7 +104,8 @@ static void delete_pipeline(struct api_job *job)
 	if (rc < 0)
 		api_reply_engine(job, rc, &err);
 	else
-		api_reply_json(job, 200, json_pack("{s:s,s:b}", "pipelineName", name, "deleted", 1));
+		api_reply_json(job, 200,
+		               json_pack("{s:s,s:b}", "pipelineName", name, "deleted", 1));
 }
 
 static void pipeline_state(struct api_job *job)
@@ -166,14 +167,13 @@ const struct api_route api_pipeline_routes[] = {
         {"GET", "/api/pipelines", STORE_SCOPE_READ, list_pipelines, 0, 0},
         {"POST", "/api/pipelines", STORE_SCOPE_ADMIN, create_pipeline, PIPELINE_FILE_MAX, 0},
         {"GET", "/api/pipelines/{name}", STORE_SCOPE_READ, get_pipeline, 0, 0},
-        {"PUT", "/api/pipelines/{name}", STORE_SCOPE_ADMIN, update_pipeline, PIPELINE_FILE_MAX,
-         0},
+        {"PUT", "/api/pipelines/{name}", STORE_SCOPE_ADMIN, update_pipeline, PIPELINE_FILE_MAX, 0},
         {"DELETE", "/api/pipelines/{name}", STORE_SCOPE_ADMIN, delete_pipeline, 0, 0},
         {"GET", "/api/pipelines/{name}/state", STORE_SCOPE_READ, pipeline_state, 0, 0},
         {"GET", "/api/pipelines/{name}/triggers", STORE_SCOPE_READ, trigger_events, 0, 0},
-        {"GET", "/api/pipelines/{name}/webhook-secret", STORE_SCOPE_ADMIN, get_webhook_secret,
+        {"GET", "/api/pipelines/{name}/webhook-secret", STORE_SCOPE_ADMIN, get_webhook_secret, 0,
+         0},
+        {"POST", "/api/pipelines/{name}/webhook-secret", STORE_SCOPE_ADMIN, rotate_webhook_secret,
          0, 0},
-        {"POST", "/api/pipelines/{name}/webhook-secret", STORE_SCOPE_ADMIN,
-         rotate_webhook_secret, 0, 0},
         {NULL, NULL, 0, NULL, 0, 0},
 };

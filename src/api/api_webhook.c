@@ -19,20 +19,13 @@
 #include "spec/webhook.h"
 
 const char *const api_webhook_header_names[] = {
-        WEBHOOK_SIGNATURE_HEADER,
-        "X-Forgejo-Signature",
-        "X-Gitea-Signature",
-        "X-Gogs-Signature",
-        "X-Forgejo-Event",
-        "X-Forgejo-Delivery",
-        "X-Gitea-Event",
-        "X-Gitea-Delivery",
-        "X-Gogs-Event",
-        "X-Gogs-Delivery",
-        "X-GitHub-Event",
-        "X-GitHub-Delivery",
-        "Content-Type",
-        NULL,
+        WEBHOOK_SIGNATURE_HEADER, "X-Forgejo-Signature",
+        "X-Gitea-Signature",      "X-Gogs-Signature",
+        "X-Forgejo-Event",        "X-Forgejo-Delivery",
+        "X-Gitea-Event",          "X-Gitea-Delivery",
+        "X-Gogs-Event",           "X-Gogs-Delivery",
+        "X-GitHub-Event",         "X-GitHub-Delivery",
+        "Content-Type",           NULL,
 };
 
 /* Signature headers that carry bare hex (old Gitea, Forgejo, Gogs): read as
@@ -114,8 +107,8 @@ static const char *get_header(void *ctx, const char *name)
 
 static void ignored(struct api_job *job, const struct webhook_push *p, const char *reason)
 {
-	json_t *body = json_pack("{s:s,s:s,s:s}", "status", "ignored", "event", p->event,
-	                         "reason", reason);
+	json_t *body = json_pack("{s:s,s:s,s:s}", "status", "ignored", "event", p->event, "reason",
+	                         reason);
 	if (p->delivery)
 		json_object_set_new(body, "deliveryId", json_string(p->delivery));
 	api_reply_json(job, 200, body);

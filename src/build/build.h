@@ -64,12 +64,12 @@ struct build_request {
 	const char *const *override_env; /* start-time overrides (--env), NAME=value */
 	int timeout_seconds;             /* 0 → 3600 (CodeBuild's 60 minutes) */
 	enum build_sandbox sandbox;
-	const char *hidden_dir; /* never visible inside the sandbox (ferry's data dir) */
+	const char *hidden_dir;        /* never visible inside the sandbox (ferry's data dir) */
 	const char *const *extra_dirs; /* NULL-terminated, may be NULL: more directories the
 	                                  build may use at their own paths, even inside
 	                                  hidden_dir (a pipeline's secondary sources) */
-	const char *cache_dir;  /* this source location's cache; NULL: no cache */
-	const char *work_dir;   /* parent of the build's private files; NULL: $TMPDIR or /tmp */
+	const char *cache_dir;         /* this source location's cache; NULL: no cache */
+	const char *work_dir; /* parent of the build's private files; NULL: $TMPDIR or /tmp */
 	build_secret_fn resolve_secret;
 	void *secret_ctx;
 	const struct logsink *log; /* the build log, line by line, secrets masked */

@@ -16,10 +16,10 @@
 struct sandbox_spec {
 	const char *src_dir;
 	const char *ctl_dir;
-	const char *home_host;    /* directory bound at home_visible */
-	const char *home_visible; /* e.g. "/root" */
-	const char *hidden_dir;   /* may be NULL */
-	const char *self_exe;     /* ferry's binary, kept visible (read-only) for helpers */
+	const char *home_host;         /* directory bound at home_visible */
+	const char *home_visible;      /* e.g. "/root" */
+	const char *hidden_dir;        /* may be NULL */
+	const char *self_exe;          /* ferry's binary, kept visible (read-only) for helpers */
 	const char *const *extra_dirs; /* NULL-terminated, may be NULL: also writable at their
 	                                  own paths (a pipeline build's secondary sources) */
 };

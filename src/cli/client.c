@@ -150,8 +150,8 @@ char *cli_escape(const char *s)
 	struct buf b;
 	buf_init(&b, CLI_TEXT_MAX);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
 			if (buf_append(&b, p, 1) < 0)
 				abort();
 		} else {
@@ -252,8 +252,8 @@ int cli_args(int argc, char **argv, const struct cli_opt *opts, size_t nopts, st
 			continue;
 		}
 		if (i + 1 >= argc)
-			return cli_usage_error(cmd, usage, "%s needs a value (%s %s)", o->name, o->name,
-			                       o->arg);
+			return cli_usage_error(cmd, usage, "%s needs a value (%s %s)", o->name,
+			                       o->name, o->arg);
 		take(o, argv[++i]);
 	}
 	return 0;

@@ -28,17 +28,17 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define CLI_URL_DEFAULT  "http://127.0.0.1:7878"
-#define CLI_URL_FILE     "daemon.url"
-#define CLI_URL_MAX      1024
-#define CLI_TOKEN_MAX    256
-#define CLI_FILE_MAX     (1u << 20) /* a pipeline file sent to the daemon */
-#define CLI_TEXT_MAX     (64u << 20) /* a path or a table the client builds */
+#define CLI_URL_DEFAULT "http://127.0.0.1:7878"
+#define CLI_URL_FILE    "daemon.url"
+#define CLI_URL_MAX     1024
+#define CLI_TOKEN_MAX   256
+#define CLI_FILE_MAX    (1u << 20)  /* a pipeline file sent to the daemon */
+#define CLI_TEXT_MAX    (64u << 20) /* a path or a table the client builds */
 
 struct cli_client {
-	char *url;   /* no trailing '/' */
-	char *token; /* NULL: none found (calls go without one) */
-	char *data;  /* the data directory */
+	char *url;        /* no trailing '/' */
+	char *token;      /* NULL: none found (calls go without one) */
+	char *data;       /* the data directory */
 	char *token_from; /* where the token came from, for hints ("$FERRY_TOKEN", a path) */
 };
 

@@ -52,7 +52,8 @@ static char *hook_token_name(const char *repo)
 	const char *base = strrchr(repo, '/') ? strrchr(repo, '/') + 1 : repo;
 	char *name = xasprintf("hook:%.*s", STORE_TOKEN_NAME_MAX - 5, base);
 	for (char *p = name + 5; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:+-", *p))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:+-",
+		            *p))
 			*p = '-';
 	return name;
 }
@@ -85,7 +86,8 @@ static char *hook_script(const char *ferry, const char *repo, const char *data, 
 		rc |= buf_shell_quote(&b, url);
 		rc |= buf_puts(&b, "\nexport FERRY_URL\n");
 	} else {
-		rc |= buf_puts(&b, "unset FERRY_URL # the daemon's URL is in $FERRY_DATA/daemon.url\n");
+		rc |= buf_puts(&b,
+		               "unset FERRY_URL # the daemon's URL is in $FERRY_DATA/daemon.url\n");
 	}
 	rc |= buf_puts(&b, "FERRY_TOKEN=$(cat ");
 	rc |= buf_shell_quote(&b, token_file);
@@ -157,8 +159,8 @@ static int hook_token(struct cli_client *c, const char *name, const char *file)
 		return 1;
 	json_t *body = json_pack("{s:s,s:s}", "name", name, "scopes", HOOK_TOKEN_SCOPE);
 	json_t *out = NULL;
-	int rc = cli_call(c, &(struct cli_req){.method = "POST", .path = "/api/tokens", .json = body},
-	                  &out);
+	int rc = cli_call(
+	        c, &(struct cli_req){.method = "POST", .path = "/api/tokens", .json = body}, &out);
 	json_decref(body);
 	if (rc)
 		return rc;
@@ -214,8 +216,8 @@ static int install(const char *repo_arg, const char *data, const char *url, int 
 	}
 	fprintf(stderr,
 	        "ferry: hook installed: %s\n"
-	        "ferry: pushes to %s now reach the daemon at %s (token \"%s\", scope "
-	        HOOK_TOKEN_SCOPE ")\n",
+	        "ferry: pushes to %s now reach the daemon at %s (token \"%s\", "
+	        "scope " HOOK_TOKEN_SCOPE ")\n",
 	        hook, repo, url ? url : c.url, name);
 	rc = 0;
 out:
@@ -247,7 +249,8 @@ int cli_hook(int argc, char **argv)
 		fputs(hook_usage, stdout);
 		rc = 0;
 	} else if (rc == 0 && (!pos.n || strcmp(pos.v[0], "install"))) {
-		rc = pos.n ? cli_usage_error("hook", hook_usage, "unknown subcommand \"%s\"", pos.v[0])
+		rc = pos.n ? cli_usage_error("hook", hook_usage, "unknown subcommand \"%s\"",
+		                             pos.v[0])
 		           : cli_usage_error("hook", hook_usage, "missing subcommand (install)");
 	} else if (rc == 0 && pos.n != 2) {
 		rc = pos.n < 2 ? cli_usage_error("hook", hook_usage, "install needs a REPO")
@@ -268,10 +271,12 @@ static void print_events(const json_t *out, const char *repo)
 	size_t i;
 	json_array_foreach(events, i, ev)
 	{
-		const char *outcome = cli_str(ev, "outcome"), *id = cli_str(ev, "pipelineExecutionId");
+		const char *outcome = cli_str(ev, "outcome"),
+		           *id = cli_str(ev, "pipelineExecutionId");
 		const char *reason = cli_str(ev, "reason");
 		if (outcome && !strcmp(outcome, "started") && id)
-			printf("ferry: pipeline %s: started execution %s\n", cli_str(ev, "pipeline"), id);
+			printf("ferry: pipeline %s: started execution %s\n",
+			       cli_str(ev, "pipeline"), id);
 		else
 			printf("ferry: pipeline %s: %s%s%s\n", cli_str(ev, "pipeline"),
 			       outcome ? outcome : "?", reason ? ": " : "", reason ? reason : "");

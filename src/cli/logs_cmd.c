@@ -38,9 +38,8 @@ static int print_log(struct cli_client *c, const char *execution, const char *ac
 {
 	char *base = cli_path("api", "executions", execution, "logs", action, NULL);
 	char *path = follow ? xasprintf("%s?follow=1", base) : xstrdup(base);
-	int rc = cli_call(c,
-	                  &(struct cli_req){.path = path, .on_chunk = to_stdout, .timeout_ms = -1},
-	                  NULL);
+	int rc = cli_call(
+	        c, &(struct cli_req){.path = path, .on_chunk = to_stdout, .timeout_ms = -1}, NULL);
 	free(path);
 	free(base);
 	return rc;

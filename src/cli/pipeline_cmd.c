@@ -91,11 +91,13 @@ static int check_args(struct plc_args *a, const struct sub *s, const struct cli_
 	unsigned extra = a->seen & ~(s->allowed | B(PO_DATA) | B(PO_URL));
 	for (unsigned i = 0; i < PO_COUNT; i++)
 		if (extra & B(i))
-			return cli_usage_error(cmd, usage, "%s does not go with `ferry pipeline %s`",
+			return cli_usage_error(cmd, usage,
+			                       "%s does not go with `ferry pipeline %s`",
 			                       opts[i].name, s->name);
 	if (!strcmp(s->name, "disable-transition") && !a->reason)
-		return cli_usage_error(cmd, usage, "--reason TEXT is required (say why executions "
-		                                   "are held)");
+		return cli_usage_error(cmd, usage,
+		                       "--reason TEXT is required (say why executions "
+		                       "are held)");
 	return 0;
 }
 
@@ -168,17 +170,18 @@ static int send_file(struct plc_args *a, const char *method, const char *path_ba
 	}
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	char *fname = cli_escape(base);
-	char *path = xasprintf("%s?filename=%s%s", path_base, fname, a->no_start ? "&noStart=1" : "");
+	char *path =
+	        xasprintf("%s?filename=%s%s", path_base, fname, a->no_start ? "&noStart=1" : "");
 	const char *dot = strrchr(base, '.');
 	int yaml = dot && (!strcmp(dot, ".yml") || !strcmp(dot, ".yaml"));
-	int rc = cli_call(&a->c,
-	                  &(struct cli_req){.method = method,
-	                                    .path = path,
-	                                    .body = text,
-	                                    .body_len = len,
-	                                    .content_type = yaml ? "application/yaml"
-	                                                         : "application/json"},
-	                  out);
+	int rc = cli_call(
+	        &a->c,
+	        &(struct cli_req){.method = method,
+	                          .path = path,
+	                          .body = text,
+	                          .body_len = len,
+	                          .content_type = yaml ? "application/yaml" : "application/json"},
+	        out);
 	free(path);
 	free(fname);
 	free(text);
@@ -308,8 +311,8 @@ int plc_webhook_secret(struct plc_args *a)
 {
 	char *path = cli_path("api", "pipelines", a->pos.v[0], "webhook-secret", NULL);
 	json_t *out = NULL;
-	int rc = cli_call(&a->c, &(struct cli_req){.method = a->rotate ? "POST" : "GET", .path = path},
-	                  &out);
+	int rc = cli_call(
+	        &a->c, &(struct cli_req){.method = a->rotate ? "POST" : "GET", .path = path}, &out);
 	if (rc == 0) {
 		puts(cli_str(out, "webhookSecret") ? cli_str(out, "webhookSecret") : "");
 		fprintf(stderr,

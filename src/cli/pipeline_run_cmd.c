@@ -15,7 +15,8 @@ int plc_start(struct plc_args *a)
 	for (size_t i = 0; i < a->vars.n; i++) {
 		const char *v = a->vars.v[i], *eq = strchr(v, '=');
 		if (!eq || eq == v) {
-			fprintf(stderr, "ferry pipeline start: --var \"%s\": expected NAME=VALUE\n", v);
+			fprintf(stderr, "ferry pipeline start: --var \"%s\": expected NAME=VALUE\n",
+			        v);
 			json_decref(vars);
 			return 2;
 		}
@@ -32,7 +33,8 @@ int plc_start(struct plc_args *a)
 	if (rc == 0) {
 		const char *id = cli_str(out, "pipelineExecutionId");
 		puts(id ? id : "");
-		fprintf(stderr, "ferry: pipeline \"%s\": execution started (ferry logs %s --follow)\n",
+		fprintf(stderr,
+		        "ferry: pipeline \"%s\": execution started (ferry logs %s --follow)\n",
 		        a->pos.v[0], id ? id : "ID");
 	}
 	json_decref(out);
@@ -50,8 +52,9 @@ int plc_retry(struct plc_args *a)
 	int rc = cli_call(&a->c, &(struct cli_req){.method = "POST", .path = path, .json = body},
 	                  NULL);
 	if (rc == 0)
-		fprintf(stderr, "ferry: pipeline \"%s\": stage \"%s\" of %s is running again (%s)\n",
-		        name, stage, id, a->all ? "all actions" : "failed actions");
+		fprintf(stderr,
+		        "ferry: pipeline \"%s\": stage \"%s\" of %s is running again (%s)\n", name,
+		        stage, id, a->all ? "all actions" : "failed actions");
 	json_decref(body);
 	free(path);
 	return rc;

@@ -59,9 +59,10 @@ static void state_rows(struct cli_table *t, const json_t *stage)
 		                 });
 	}
 	if (!json_array_size(actions))
-		cli_table_row(t, (const char *[]){cli_str(stage, "stageName"), cli_str(latest, "status"),
-		                                  cli_str(latest, "pipelineExecutionId"), NULL, NULL,
-		                                  NULL, NULL});
+		cli_table_row(t, (const char *[]){cli_str(stage, "stageName"),
+		                                  cli_str(latest, "status"),
+		                                  cli_str(latest, "pipelineExecutionId"), NULL,
+		                                  NULL, NULL, NULL});
 }
 
 char *plc_state_text(const json_t *state)
@@ -75,8 +76,8 @@ char *plc_state_text(const json_t *state)
 		abort();
 	struct cli_table t;
 	cli_table_init(&t, 7);
-	cli_table_row(&t, (const char *[]){"STAGE", "STATUS", "EXECUTION", "ACTION", "ACTION STATUS",
-	                                   "CHANGED", "SUMMARY"});
+	cli_table_row(&t, (const char *[]){"STAGE", "STATUS", "EXECUTION", "ACTION",
+	                                   "ACTION STATUS", "CHANGED", "SUMMARY"});
 	const json_t *stages = json_object_get(state, "stageStates"), *stage;
 	size_t i;
 	json_array_foreach(stages, i, stage) state_rows(&t, stage);
@@ -96,10 +97,11 @@ char *plc_state_text(const json_t *state)
 			memcpy(when, " at ", 5);
 			cli_time(json_object_get(tr, "lastChangedAt"), when + 4, sizeof when - 4);
 		}
-		if (buf_printf(&b, "\ntransition into %s disabled by %s%s: %s",
-		               cli_str(stage, "stageName"),
-		               cli_str(tr, "lastChangedBy") ? cli_str(tr, "lastChangedBy") : "?", when,
-		               cli_str(tr, "disabledReason") ? cli_str(tr, "disabledReason") : "") < 0)
+		if (buf_printf(
+		            &b, "\ntransition into %s disabled by %s%s: %s",
+		            cli_str(stage, "stageName"),
+		            cli_str(tr, "lastChangedBy") ? cli_str(tr, "lastChangedBy") : "?", when,
+		            cli_str(tr, "disabledReason") ? cli_str(tr, "disabledReason") : "") < 0)
 			abort();
 		const json_t *inbound = json_object_get(stage, "inboundExecution");
 		if (inbound && buf_printf(&b, " (waiting: %s)",
@@ -151,8 +153,9 @@ int plc_executions(struct plc_args *a)
 {
 	long max = 0;
 	if (a->max && cli_int(a->max, 1, 100, &max) < 0) {
-		fprintf(stderr, "ferry pipeline executions: --max: \"%s\" is not a number from 1 to "
-		                "100\n",
+		fprintf(stderr,
+		        "ferry pipeline executions: --max: \"%s\" is not a number from 1 to "
+		        "100\n",
 		        a->max);
 		return 2;
 	}
@@ -205,7 +208,8 @@ static void print_execution(const json_t *ex)
 	printf("execution %s\n", cli_str(ex, "pipelineExecutionId"));
 	printf("pipeline  %s, version %lld\n", cli_str(ex, "pipelineName"),
 	       (long long)json_integer_value(json_object_get(ex, "pipelineVersion")));
-	printf("status    %s%s%s\n", cli_str(ex, "status"), cli_str(ex, "statusSummary") ? ": " : "",
+	printf("status    %s%s%s\n", cli_str(ex, "status"),
+	       cli_str(ex, "statusSummary") ? ": " : "",
 	       cli_str(ex, "statusSummary") ? cli_str(ex, "statusSummary") : "");
 	const json_t *tr = json_object_get(ex, "trigger");
 	printf("trigger   %s%s%s\n", cli_str(tr, "triggerType") ? cli_str(tr, "triggerType") : "-",
@@ -235,12 +239,14 @@ static void print_actions(const json_t *details)
 	                                   "ACTION EXECUTION", "SUMMARY"});
 	for (size_t k = json_array_size(details); k-- > 0;) {
 		const json_t *d = json_array_get(details, k);
-		const json_t *res = json_object_get(json_object_get(d, "output"), "executionResult");
+		const json_t *res =
+		        json_object_get(json_object_get(d, "output"), "executionResult");
 		char started[32], took[32], summary[256];
 		cli_time(json_object_get(d, "startTime"), started, sizeof started);
-		cli_elapsed(json_object_get(d, "startTime"), json_object_get(d, "lastUpdateTime"), took,
-		            sizeof took);
-		const char *text = errmsg(res) ? errmsg(res) : cli_str(res, "externalExecutionSummary");
+		cli_elapsed(json_object_get(d, "startTime"), json_object_get(d, "lastUpdateTime"),
+		            took, sizeof took);
+		const char *text =
+		        errmsg(res) ? errmsg(res) : cli_str(res, "externalExecutionSummary");
 		cli_table_row(&t, (const char *[]){
 		                          cli_str(d, "stageName"),
 		                          cli_str(d, "actionName"),
@@ -286,7 +292,8 @@ int plc_triggers(struct plc_args *a)
 {
 	long max = 0;
 	if (a->max && cli_int(a->max, 1, 100, &max) < 0) {
-		fprintf(stderr, "ferry pipeline triggers: --max: \"%s\" is not a number from 1 to 100\n",
+		fprintf(stderr,
+		        "ferry pipeline triggers: --max: \"%s\" is not a number from 1 to 100\n",
 		        a->max);
 		return 2;
 	}
@@ -329,7 +336,8 @@ int plc_triggers(struct plc_args *a)
 	if (json_array_size(list))
 		cli_table_print(&t);
 	else
-		fprintf(stderr, "ferry: no pushes or deliveries recorded for \"%s\" yet\n", a->pos.v[0]);
+		fprintf(stderr, "ferry: no pushes or deliveries recorded for \"%s\" yet\n",
+		        a->pos.v[0]);
 	cli_table_free(&t);
 	json_decref(out);
 	return 0;

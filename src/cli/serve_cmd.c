@@ -27,8 +27,7 @@ static const char usage[] =
         "Runs the ferry daemon: pipelines, their executions and the HTTP API.\n"
         "  --data DIR         data directory (default: $FERRY_DATA, else\n"
         "                     $XDG_DATA_HOME/ferry, else ~/.local/share/ferry)\n"
-        "  --listen ADDR:PORT where the API listens (default " API_LISTEN_DEFAULT
-        "; port 0:\n"
+        "  --listen ADDR:PORT where the API listens (default " API_LISTEN_DEFAULT "; port 0:\n"
         "                     any free port)\n"
         "  --max-builds N     builds run at once (default: the number of cores)\n"
         "  --no-sandbox       run builds without bubblewrap (it is used when installed)\n"
@@ -119,12 +118,11 @@ static int serve(const char *data, const char *listen, int max_builds, int no_sa
 	struct api *api = NULL;
 	char *url_path = fs_join(data, CLI_URL_FILE), *url = NULL;
 	int status = 1;
-	struct engine_opts eo = {
-	        .data_dir = data,
-	        .self_exe = self,
-	        .max_builds = max_builds,
-	        .no_sandbox = no_sandbox,
-	        .log = &daemon_log};
+	struct engine_opts eo = {.data_dir = data,
+	                         .self_exe = self,
+	                         .max_builds = max_builds,
+	                         .no_sandbox = no_sandbox,
+	                         .log = &daemon_log};
 	if (engine_open(&eo, &e, &err) < 0) {
 		fprintf(stderr, "ferry serve: %s\n", err.msg);
 		goto out;
@@ -137,8 +135,7 @@ static int serve(const char *data, const char *listen, int max_builds, int no_sa
 	}
 	if (admin_token(e, data) < 0)
 		goto out;
-	if (api_open(e, &(struct api_opts){.listen = listen, .log = &daemon_log}, &api, &err) <
-	    0) {
+	if (api_open(e, &(struct api_opts){.listen = listen, .log = &daemon_log}, &api, &err) < 0) {
 		fprintf(stderr, "ferry serve: %s\n", err.msg);
 		goto out;
 	}
@@ -192,8 +189,8 @@ int cli_serve(int argc, char **argv)
 		return rc;
 	long max_builds = 0;
 	if (max && cli_int(max, 0, 1024, &max_builds) < 0)
-		return cli_usage_error("serve", usage, "--max-builds: \"%s\" is not a number from 0 to 1024",
-		                       max);
+		return cli_usage_error("serve", usage,
+		                       "--max-builds: \"%s\" is not a number from 0 to 1024", max);
 	if (!strrchr(listen, ':'))
 		return cli_usage_error("serve", usage, "--listen: \"%s\" is not ADDR:PORT", listen);
 	char *dir = cli_data_dir(data);

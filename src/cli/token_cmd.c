@@ -27,12 +27,13 @@ static int create(struct cli_client *c, const char *name, const char *scopes)
 {
 	json_t *body = json_pack("{s:s,s:s}", "name", name, "scopes", scopes);
 	json_t *out = NULL;
-	int rc = cli_call(c, &(struct cli_req){.method = "POST", .path = "/api/tokens", .json = body},
-	                  &out);
+	int rc = cli_call(
+	        c, &(struct cli_req){.method = "POST", .path = "/api/tokens", .json = body}, &out);
 	if (rc == 0) {
 		puts(cli_str(out, "token") ? cli_str(out, "token") : "");
 		fprintf(stderr,
-		        "ferry: token \"%s\" (id %s, scopes %s) created; it is shown only this once\n",
+		        "ferry: token \"%s\" (id %s, scopes %s) created; it is shown only this "
+		        "once\n",
 		        cli_str(out, "name"), cli_str(out, "id"), cli_str(out, "scopes"));
 	}
 	json_decref(out);
@@ -53,7 +54,8 @@ static int list(struct cli_client *c, int as_json)
 	}
 	struct cli_table t;
 	cli_table_init(&t, 6);
-	cli_table_row(&t, (const char *[]){"ID", "NAME", "SCOPES", "CREATED", "LAST USED", "STATE"});
+	cli_table_row(&t,
+	              (const char *[]){"ID", "NAME", "SCOPES", "CREATED", "LAST USED", "STATE"});
 	const json_t *tok;
 	size_t i;
 	json_array_foreach(json_object_get(out, "tokens"), i, tok)
@@ -124,7 +126,8 @@ int cli_token(int argc, char **argv)
 	else if (pos.n > want)
 		rc = cli_usage_error("token", usage, "unexpected argument \"%s\"", pos.v[want]);
 	else if (is_create && !scopes)
-		rc = cli_usage_error("token", usage, "create needs --scopes (e.g. --scopes read,start)");
+		rc = cli_usage_error("token", usage,
+		                     "create needs --scopes (e.g. --scopes read,start)");
 	else if (!is_create && scopes)
 		rc = cli_usage_error("token", usage, "--scopes only goes with create");
 	else if (!is_list && as_json)
@@ -133,8 +136,9 @@ int cli_token(int argc, char **argv)
 		goto out;
 	struct cli_client c;
 	cli_client_init(&c, data, url);
-	rc = is_create ? create(&c, pos.v[1], scopes) : is_list ? list(&c, as_json)
-	                                                        : revoke(&c, pos.v[1]);
+	rc = is_create ? create(&c, pos.v[1], scopes)
+	     : is_list ? list(&c, as_json)
+	               : revoke(&c, pos.v[1]);
 	cli_client_free(&c);
 out:
 	strv_free(&pos);

@@ -54,10 +54,13 @@ void eng_uuid(char out[ENGINE_UUID_LEN + 1])
 int eng_fail(struct engine_err *err, int rc, const char *type, const char *fmt, ...)
 {
 	if (err) {
+		/* the arguments may point into err->err.msg itself (adding context to a message) */
+		char msg[sizeof err->err.msg];
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(err->err.msg, sizeof err->err.msg, fmt, ap);
+		vsnprintf(msg, sizeof msg, fmt, ap);
 		va_end(ap);
+		memcpy(err->err.msg, msg, sizeof msg);
 		err->type = type;
 	}
 	return rc;

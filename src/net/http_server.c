@@ -483,12 +483,13 @@ int http_server_start(struct http_server *srv, struct err *err)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	srv->daemon = MHD_start_daemon(
-	        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
-	        MHD_OPTION_CONNECTION_LIMIT, srv->opts.connections_max,
+	        flags, 0, NULL, NULL, on_request, srv,
+	        /* first, so that libmicrohttpd's own messages go to our log too */
+	        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_LISTEN_SOCKET,
+	        srv->listen_fd, MHD_OPTION_CONNECTION_LIMIT, srv->opts.connections_max,
 	        MHD_OPTION_CONNECTION_TIMEOUT, srv->opts.timeout_s,
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-	        srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-	        keep_escaped, NULL, MHD_OPTION_END);
+	        srv, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!srv->daemon) {
 		watcher_stop(srv);

@@ -222,7 +222,7 @@ serve-start-and-read-execution() {
 	[[ "$id" =~ ^[0-9a-f-]{36}$ ]] || die "start printed '$id', not an execution id"
 	for _ in $(seq 600); do
 		run pipeline execution site "$id" --json
-		grep -qE '"status": "(Succeeded|Failed)"' "$OUT" && break
+		jfield 'r["pipelineExecution"]["status"]' | grep -qE '^(Succeeded|Failed|Stopped)$' && break
 		sleep 0.1
 	done
 	run pipeline execution site "$id"
@@ -234,6 +234,24 @@ serve-start-and-read-execution() {
 	want_rc 0 && in_out 'Checkout' && in_out 'Compile' || return 1
 	run logs "$id" Compile
 	want_rc 0 && in_out 'hello' && in_out 'greeting=hi'
+}
+
+serve-update-checks-the-name() {
+	sed 's/    - {name: GREETING, defaultValue: hello}/    - {name: GREETING, defaultValue: howdy}/' "$W/site.yml" >"$W/site2.yml"
+	run pipeline update "$W/site2.yml"
+	want_rc 0 && in_err 'pipeline "site" updated, version 2' || return 1
+	run pipeline get site --version 1
+	want_rc 0 && in_out '"defaultValue": "hello"' || return 1
+	run pipeline get site
+	in_out '"defaultValue": "howdy"' || return 1
+	# PUT names the pipeline in its path: a body naming another one is refused
+	sed 's/^  name: site$/  name: other/' "$W/site2.yml" >"$W/other.yml"
+	api PUT '/api/pipelines/site?filename=other.yml' "$ADMIN" "$W/other.yml"
+	want_status 400
+	jfield 'r["error"]["message"]' | grep -q '"other" is not the pipeline addressed' ||
+		die "400 does not explain the name mismatch"
+	api GET /api/pipelines/other "$ADMIN"
+	want_status 404
 }
 
 serve-usage-errors() {
@@ -281,7 +299,8 @@ start_daemon
 for t in serve-starts-and-writes-url serve-health-needs-no-token \
 	serve-401-without-or-with-bad-token serve-token-create-list-revoke \
 	serve-pipeline-create-from-yaml serve-403-read-token-cannot-start \
-	serve-malformed-pipeline-400 serve-start-and-read-execution serve-usage-errors \
+	serve-malformed-pipeline-400 serve-start-and-read-execution serve-update-checks-the-name \
+	serve-usage-errors \
 	serve-unknown-pipeline-404; do
 	check "$t"
 done

@@ -44,8 +44,8 @@ static void parsed_free(struct parsed *p)
 static void test_args_anywhere_and_repeated(void **state)
 {
 	(void)state;
-	char *argv[] = {"cmd", "get", "--version=3", "site", "--var", "A=1", "--json",
-	                "--var",  "B=2", NULL};
+	char *argv[] = {"cmd", "get",    "--version=3", "site", "--var",
+	                "A=1", "--json", "--var",       "B=2",  NULL};
 	struct parsed p;
 	assert_int_equal(parse(&p, 9, argv), 0);
 	assert_string_equal(p.version, "3");
@@ -143,7 +143,8 @@ static void test_state_text(void **state)
 	json_t *st = json_loads(
 	        "{\"pipelineName\": \"site\", \"pipelineVersion\": 2, \"stageStates\": ["
 	        " {\"stageName\": \"Source\", \"inboundTransitionState\": {\"enabled\": true},"
-	        "  \"latestExecution\": {\"pipelineExecutionId\": \"e1\", \"status\": \"Succeeded\"},"
+	        "  \"latestExecution\": {\"pipelineExecutionId\": \"e1\", \"status\": "
+	        "\"Succeeded\"},"
 	        "  \"actionStates\": [{\"actionName\": \"Checkout\", \"latestExecution\":"
 	        "   {\"status\": \"Succeeded\", \"summary\": \"main: fix\\nmore\"}}]},"
 	        " {\"stageName\": \"Build\", \"inboundTransitionState\": {\"enabled\": false,"
