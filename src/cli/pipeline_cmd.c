@@ -238,18 +238,29 @@ int plc_update(struct plc_args *a)
 	return rc;
 }
 
-int plc_get(struct plc_args *a)
+int plc_get_numbered(struct plc_args *a, const char *path, const struct plc_number *n, json_t **out)
 {
-	long version = 0;
-	if (a->version && cli_int(a->version, 1, 1000000000, &version) < 0) {
-		fprintf(stderr, "ferry pipeline get: --version: \"%s\" is not a version number\n",
-		        a->version);
+	long v = 0;
+	*out = NULL;
+	if (n->text && cli_int(n->text, 1, n->max, &v) < 0) {
+		fprintf(stderr, "ferry pipeline %s: --%s: \"%s\" is not %s\n", a->sub, n->option,
+		        n->text, n->expected);
 		return 2;
 	}
-	char *base = cli_path("api", "pipelines", a->pos.v[0], NULL);
-	char *path = version ? xasprintf("%s?version=%ld", base, version) : xstrdup(base);
-	json_t *out = NULL;
-	int rc = cli_call(&a->c, &(struct cli_req){.path = path}, &out);
+	char *full = v ? xasprintf("%s?%s=%ld", path, n->param, v) : xstrdup(path);
+	int rc = cli_call(&a->c, &(struct cli_req){.path = full}, out);
+	free(full);
+	return rc;
+}
+
+int plc_get(struct plc_args *a)
+{
+	char *path = cli_path("api", "pipelines", a->pos.v[0], NULL);
+	json_t *out;
+	int rc = plc_get_numbered(a, path,
+	                          &(struct plc_number){"version", a->version, 1000000000,
+	                                               "a version number", "version"},
+	                          &out);
 	if (rc == 0) {
 		/* without --json: the file's shape, which `ferry pipeline update` takes back */
 		if (!a->json)
@@ -258,7 +269,6 @@ int plc_get(struct plc_args *a)
 	}
 	json_decref(out);
 	free(path);
-	free(base);
 	return rc;
 }
 

@@ -35,6 +35,21 @@ struct plc_args {
 	struct cli_client c;
 };
 
+/* A number given by an option that a GET passes on as a query parameter. */
+struct plc_number {
+	const char *option;   /* "max": --max */
+	const char *text;     /* the option's value; NULL: not given */
+	long max;             /* from 1 to this */
+	const char *expected; /* the error's "is not ...": "a number from 1 to 100" */
+	const char *param;    /* "maxResults": "?maxResults=N" */
+};
+
+/* GETs `path` (?PARAM=N added when the option is given) into *out; returns 0, 1
+ * after the call failed, or 2 after "ferry pipeline SUB: --OPTION: "TEXT" is not
+ * EXPECTED" (*out NULL unless 0). */
+int plc_get_numbered(struct plc_args *a, const char *path, const struct plc_number *n,
+                     json_t **out);
+
 /* pipeline_cmd.c: declarations */
 int plc_create(struct plc_args *a);
 int plc_update(struct plc_args *a);

@@ -149,29 +149,31 @@ static const char *revision_text(const json_t *revisions, char *out, size_t n)
 	return out;
 }
 
+/* GET /api/pipelines/NAME/WHAT (at most --max items) into *out, to render and free
+ * when it returns 0 without --json; with --json, printed here (*out NULL). Returns
+ * the exit status. */
+static int get_listing(struct plc_args *a, const char *what, json_t **out)
+{
+	char *path = cli_path("api", "pipelines", a->pos.v[0], what, NULL);
+	int rc = plc_get_numbered(
+	        a, path,
+	        &(struct plc_number){"max", a->max, 100, "a number from 1 to 100", "maxResults"},
+	        out);
+	free(path);
+	if (rc == 0 && a->json) {
+		cli_print_json(*out);
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 int plc_executions(struct plc_args *a)
 {
-	long max = 0;
-	if (a->max && cli_int(a->max, 1, 100, &max) < 0) {
-		fprintf(stderr,
-		        "ferry pipeline executions: --max: \"%s\" is not a number from 1 to "
-		        "100\n",
-		        a->max);
-		return 2;
-	}
-	char *base = cli_path("api", "pipelines", a->pos.v[0], "executions", NULL);
-	char *path = max ? xasprintf("%s?maxResults=%ld", base, max) : xstrdup(base);
-	json_t *out = NULL;
-	int rc = cli_call(&a->c, &(struct cli_req){.path = path}, &out);
-	free(path);
-	free(base);
-	if (rc)
+	json_t *out;
+	int rc = get_listing(a, "executions", &out);
+	if (rc || a->json)
 		return rc;
-	if (a->json) {
-		cli_print_json(out);
-		json_decref(out);
-		return 0;
-	}
 	struct cli_table t;
 	cli_table_init(&t, 6);
 	cli_table_row(&t, (const char *[]){"EXECUTION", "STATUS", "STARTED", "DURATION", "TRIGGER",
@@ -290,26 +292,10 @@ int plc_execution(struct plc_args *a)
 
 int plc_triggers(struct plc_args *a)
 {
-	long max = 0;
-	if (a->max && cli_int(a->max, 1, 100, &max) < 0) {
-		fprintf(stderr,
-		        "ferry pipeline triggers: --max: \"%s\" is not a number from 1 to 100\n",
-		        a->max);
-		return 2;
-	}
-	char *base = cli_path("api", "pipelines", a->pos.v[0], "triggers", NULL);
-	char *path = max ? xasprintf("%s?maxResults=%ld", base, max) : xstrdup(base);
-	json_t *out = NULL;
-	int rc = cli_call(&a->c, &(struct cli_req){.path = path}, &out);
-	free(path);
-	free(base);
-	if (rc)
+	json_t *out;
+	int rc = get_listing(a, "triggers", &out);
+	if (rc || a->json)
 		return rc;
-	if (a->json) {
-		cli_print_json(out);
-		json_decref(out);
-		return 0;
-	}
 	struct cli_table t;
 	cli_table_init(&t, 7);
 	cli_table_row(&t, (const char *[]){"RECEIVED", "SOURCE", "REF", "COMMIT", "OUTCOME",

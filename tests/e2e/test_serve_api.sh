@@ -4,41 +4,7 @@
 # declaration, and a clean stop on SIGTERM. Prints "ok   e2e serve-..." or
 # "FAIL e2e serve-..." per check.
 set -u
-: "${FERRY:?FERRY must name the binary under test}"
-: "${WORK_DIR:=$(mktemp -d /tmp/ferry-e2e-serve.XXXXXX)}"
-W=$WORK_DIR
-export HOME=$W/home FERRY_DATA=$W/data
-unset XDG_DATA_HOME FERRY_URL FERRY_TOKEN
-mkdir -p "$HOME"
-OUT=$W/out.txt ERR=$W/err.txt
-RC=0 STATUS=0 DAEMON_PID=
-
-stop_daemon() {
-	if [ -n "$DAEMON_PID" ]; then
-		kill "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-		DAEMON_PID=
-	fi
-}
-trap stop_daemon EXIT
-
-start_daemon() {
-	"$FERRY" serve --data "$FERRY_DATA" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 300); do
-		[ -s "$FERRY_DATA/daemon.url" ] && break
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	URL=$(cat "$FERRY_DATA/daemon.url" 2>/dev/null)
-	ADMIN=$(cat "$FERRY_DATA/admin.token" 2>/dev/null)
-}
-
-die() { echo "$*" >&2; exit 1; }
-run() { "$FERRY" "$@" >"$OUT" 2>"$ERR" </dev/null; RC=$?; }
-want_rc() { [ "$RC" = "$1" ] || die "exit status $RC, expected $1"; }
-in_out() { grep -qF -- "$1" "$OUT" || die "stdout lacks: $1"; }
-in_err() { grep -qF -- "$1" "$ERR" || die "stderr lacks: $1"; }
+. "$(dirname "$0")/serve_lib.sh"
 
 # api METHOD PATH [TOKEN] [BODY-FILE] — the answer's body in $OUT, its status in $STATUS
 api() {
@@ -47,64 +13,15 @@ api() {
 	[ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$4")
 	STATUS=$(curl "${args[@]}")
 }
-want_status() { [ "$STATUS" = "$1" ] || die "HTTP $STATUS, expected $1: $(cat "$OUT")"; }
-# jfield EXPR — a Python expression on the JSON answer `r` in $OUT
-jfield() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$OUT" "$1"; }
-
-check() {
-	local name=$1 why
-	if why=$("$name" 2>&1); then
-		echo "ok   e2e $name"
-	else
-		echo "FAIL e2e $name"
-		printf '%s\n' "$why" | sed 's/^/    /'
-		echo "    --- stdout/body:"; head -c 2000 "$OUT" | sed 's/^/    | /'
-		echo "    --- stderr:"; head -c 2000 "$ERR" | sed 's/^/    | /'
-		echo "    --- daemon log (last 15 lines):"; tail -15 "$W/serve.log" | sed 's/^/    | /'
-	fi
-}
-
 # A real repository with one commit, and a pipeline that builds it.
 REPO=$W/site.git
 setup_repo() {
-	git init -q --bare -b main "$REPO"
-	git clone -q "$REPO" "$W/clone" 2>/dev/null
-	(cd "$W/clone" && git config user.email e2e@ferry.test && git config user.name e2e &&
-		echo hello >index.html && git add index.html && git commit -qm "first page" &&
-		git push -q origin main) || exit 1
-	cat >"$W/site.yml" <<Y
-pipeline:
-  name: site
-  variables:
-    - {name: GREETING, defaultValue: hello}
-  stages:
-    - name: Source
-      actions:
-        - name: Checkout
-          actionTypeId: {category: Source, owner: AWS, provider: CodeStarSourceConnection, version: "1"}
-          configuration:
-            FullRepositoryId: acme/site
-            BranchName: main
-            RepositoryUrl: $REPO
-          outputArtifacts: [{name: src}]
-    - name: Build
-      actions:
-        - name: Compile
-          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, version: "1"}
-          configuration:
-            ProjectName: site-build
-            EnvironmentVariables: '[{"name": "GREETING", "value": "#{variables.GREETING}"}]'
-          inputArtifacts: [{name: src}]
-projects:
-  site-build:
-    buildspec: |
-      version: 0.2
-      phases:
-        build:
-          commands:
-            - cat index.html
-            - echo "greeting=\$GREETING"
-Y
+	new_repo index.html hello "first page"
+	local env='[{"name": "GREETING", "value": "#{variables.GREETING}"}]'
+	VARIABLES='{name: GREETING, defaultValue: hello}' pipeline_yml site CodeStarSourceConnection \
+		"{FullRepositoryId: acme/site, BranchName: main, RepositoryUrl: $REPO}" \
+		Compile "{ProjectName: site-build, EnvironmentVariables: '$env'}" \
+		'cat index.html' 'echo "greeting=$GREETING"' >"$W/site.yml"
 }
 
 serve-starts-and-writes-url() {

@@ -4,52 +4,7 @@
 # while it runs, and a push while the daemon is down, which must still succeed.
 # Prints "ok   e2e hook-..." / "FAIL e2e hook-..." (and logs-...) per check.
 set -u
-: "${FERRY:?FERRY must name the binary under test}"
-: "${WORK_DIR:=$(mktemp -d /tmp/ferry-e2e-git.XXXXXX)}"
-W=$WORK_DIR
-export HOME=$W/home FERRY_DATA=$W/data
-unset XDG_DATA_HOME FERRY_URL FERRY_TOKEN
-mkdir -p "$HOME"
-OUT=$W/out.txt ERR=$W/err.txt
-RC=0 DAEMON_PID=
-
-stop_daemon() {
-	if [ -n "$DAEMON_PID" ]; then
-		kill "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-		DAEMON_PID=
-	fi
-}
-trap stop_daemon EXIT
-
-start_daemon() {
-	"$FERRY" serve --data "$FERRY_DATA" --listen 127.0.0.1:0 >>"$W/serve.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 300); do
-		[ -s "$FERRY_DATA/daemon.url" ] && break
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-}
-
-die() { echo "$*" >&2; exit 1; }
-run() { "$FERRY" "$@" >"$OUT" 2>"$ERR" </dev/null; RC=$?; }
-want_rc() { [ "$RC" = "$1" ] || die "exit status $RC, expected $1"; }
-in_out() { grep -qF -- "$1" "$OUT" || die "stdout lacks: $1"; }
-in_err() { grep -qF -- "$1" "$ERR" || die "stderr lacks: $1"; }
-
-check() {
-	local name=$1 why
-	if why=$("$name" 2>&1); then
-		echo "ok   e2e $name"
-	else
-		echo "FAIL e2e $name"
-		printf '%s\n' "$why" | sed 's/^/    /'
-		echo "    --- stdout:"; head -c 3000 "$OUT" | sed 's/^/    | /'
-		echo "    --- stderr:"; head -c 3000 "$ERR" | sed 's/^/    | /'
-		echo "    --- daemon log (last 15 lines):"; tail -15 "$W/serve.log" | sed 's/^/    | /'
-	fi
-}
+. "$(dirname "$0")/serve_lib.sh"
 
 # executions_of PIPELINE — the number of its executions
 executions_of() {
@@ -69,40 +24,11 @@ wait_status() {
 }
 
 REPO=$W/shop.git
-CLONE=$W/clone
 setup() {
-	git init -q --bare -b main "$REPO"
-	git clone -q "$REPO" "$CLONE" 2>/dev/null
-	(cd "$CLONE" && git config user.email e2e@ferry.test && git config user.name e2e &&
-		echo one >shop.txt && git add shop.txt && git commit -qm "first" &&
-		git push -q origin main) || exit 1
-	cat >"$W/shop.yml" <<Y
-pipeline:
-  name: shop
-  stages:
-    - name: Source
-      actions:
-        - name: Checkout
-          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, version: "1"}
-          configuration: {RepositoryName: shop, BranchName: main, RepositoryUrl: $REPO}
-          outputArtifacts: [{name: src}]
-    - name: Build
-      actions:
-        - name: Slow
-          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, version: "1"}
-          configuration: {ProjectName: shop-build}
-          inputArtifacts: [{name: src}]
-projects:
-  shop-build:
-    buildspec: |
-      version: 0.2
-      phases:
-        build:
-          commands:
-            - echo "building \$(cat shop.txt)"
-            - if [ -f slow ]; then sleep 3; fi
-            - echo "finished-after-sleep"
-Y
+	new_repo shop.txt one first
+	pipeline_yml shop CodeCommit "{RepositoryName: shop, BranchName: main, RepositoryUrl: $REPO}" \
+		Slow '{ProjectName: shop-build}' 'echo "building $(cat shop.txt)"' \
+		'if [ -f slow ]; then sleep 3; fi' 'echo "finished-after-sleep"' >"$W/shop.yml"
 	run pipeline create "$W/shop.yml" --no-start || { cat "$ERR" >&2; exit 1; }
 }
 

@@ -10,32 +10,22 @@
 # and at the end every execution finishes (queued ones resume after restarts).
 # Prints "ok   e2e serve-kill-..." / "FAIL e2e serve-kill-...".
 set -u
-: "${FERRY:?FERRY must name the binary under test}"
-: "${WORK_DIR:=$(mktemp -d /tmp/ferry-e2e-kill.XXXXXX)}"
+. "$(dirname "$0")/serve_lib.sh"
 KILLS=${KILLS:-22}
-DATA=$WORK_DIR/data
-REPO=$WORK_DIR/repo
-LOG=$WORK_DIR/serve.log
-export FERRY_DATA=$DATA HOME=$WORK_DIR/home
-unset FERRY_URL FERRY_TOKEN XDG_DATA_HOME
-mkdir -p "$HOME"
-PID=
+REPO=$W/repo
 
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; wait 2>/dev/null; }
+cleanup() { [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null; wait 2>/dev/null; }
 trap cleanup EXIT
 
-start_daemon() {
-	rm -f "$DATA/daemon.url"
-	"$FERRY" serve --data "$DATA" --listen 127.0.0.1:0 --no-sandbox >>"$LOG" 2>&1 &
-	PID=$!
-	for _ in $(seq 200); do [ -s "$DATA/daemon.url" ] && return 0; sleep 0.05; done
-	echo "FAIL e2e serve-kill: the daemon did not start"; tail -20 "$LOG" | sed 's/^/    | /'
+start_or_fail() {
+	start_daemon --no-sandbox && return 0
+	echo "FAIL e2e serve-kill: the daemon did not start"; tail -20 "$W/serve.log" | sed 's/^/    | /'
 	exit 1
 }
 
 git init -q -b main "$REPO"
 (cd "$REPO" && echo hi >index.html && git add -A && git -c user.name=t -c user.email=t@e commit -qm one)
-cat >"$WORK_DIR/pipeline.yml" <<EOF
+cat >"$W/pipeline.yml" <<EOF
 pipeline:
   name: durable
   pipelineType: V2
@@ -82,7 +72,7 @@ EOF
 
 # invariants DB -> prints violations, one per line
 check_store() {
-	python3 - "$DATA/ferry.db" <<'PY'
+	python3 - "$FERRY_DATA/ferry.db" <<'PY'
 import os, sqlite3, sys
 db = sqlite3.connect(sys.argv[1], timeout=10)
 bad = []
@@ -118,35 +108,35 @@ report() { # name problems
 		echo "FAIL e2e $1"; printf '%s\n' "$2" | head -10 | sed 's/^/    /'; fails=$((fails + 1)); fi
 }
 
-start_daemon
-"$FERRY" pipeline create "$WORK_DIR/pipeline.yml" --no-start >/dev/null 2>>"$LOG" ||
-	{ echo "FAIL e2e serve-kill: pipeline create failed"; tail -5 "$LOG"; exit 1; }
+start_or_fail
+"$FERRY" pipeline create "$W/pipeline.yml" --no-start >/dev/null 2>>"$W/serve.log" ||
+	{ echo "FAIL e2e serve-kill: pipeline create failed"; tail -5 "$W/serve.log"; exit 1; }
 
 problems=""
 for i in $(seq "$KILLS"); do
-	for _ in 1 2; do "$FERRY" pipeline start durable >/dev/null 2>>"$LOG"; done
+	for _ in 1 2; do "$FERRY" pipeline start durable >/dev/null 2>>"$W/serve.log"; done
 	# a random moment: 0 to 2.5 s into the work
 	sleep "$(python3 -c 'import random; print(round(random.uniform(0, 2.5), 3))')"
-	kill -9 "$PID"; wait "$PID" 2>/dev/null; PID=
-	start_daemon
+	kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+	start_or_fail
 	v=$(check_store)
 	[ -n "$v" ] && problems+="after kill $i:"$'\n'"$v"$'\n'
 done
 report serve-kill-store-consistent-after-${KILLS}-kills "$problems"
 
 # interrupted actions are recorded as such
-n=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM action_executions WHERE summary='interrupted by restart'\").fetchone()[0])" "$DATA/ferry.db")
+n=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM action_executions WHERE summary='interrupted by restart'\").fetchone()[0])" "$FERRY_DATA/ferry.db")
 [ "$n" -gt 0 ] && report serve-kill-interrupted-actions-are-failed-with-reason "" ||
 	report serve-kill-interrupted-actions-are-failed-with-reason "no action says 'interrupted by restart' after $KILLS kills"
 
 # everything finishes: queued executions resumed after the restarts
 left=1
 for _ in $(seq 600); do
-	left=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM executions WHERE status IN ('InProgress','Stopping')\").fetchone()[0])" "$DATA/ferry.db")
+	left=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM executions WHERE status IN ('InProgress','Stopping')\").fetchone()[0])" "$FERRY_DATA/ferry.db")
 	[ "$left" = 0 ] && break
 	sleep 0.1
 done
-succeeded=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM executions WHERE status='Succeeded'\").fetchone()[0])" "$DATA/ferry.db")
+succeeded=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM executions WHERE status='Succeeded'\").fetchone()[0])" "$FERRY_DATA/ferry.db")
 if [ "$left" = 0 ] && [ "$succeeded" -gt 0 ]; then
 	report serve-kill-queued-executions-resume-and-finish ""
 else
@@ -156,7 +146,7 @@ v=$(check_store)
 report serve-kill-store-consistent-at-the-end "$v"
 
 # a graceful stop: SIGTERM → exit 0, daemon.url removed
-kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
-if [ "$rc" = 0 ] && [ ! -e "$DATA/daemon.url" ]; then report serve-kill-sigterm-stops-cleanly ""; else
-	report serve-kill-sigterm-stops-cleanly "exit status $rc; daemon.url left: $(ls "$DATA")"; fi
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?; DAEMON_PID=
+if [ "$rc" = 0 ] && [ ! -e "$FERRY_DATA/daemon.url" ]; then report serve-kill-sigterm-stops-cleanly ""; else
+	report serve-kill-sigterm-stops-cleanly "exit status $rc; daemon.url left: $(ls "$FERRY_DATA")"; fi
 exit 0

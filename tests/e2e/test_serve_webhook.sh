@@ -5,86 +5,15 @@
 # duplicate; ping is ignored; old Gitea's bare-hex X-Gitea-Signature works; an unknown
 # pipeline is 404. Prints "ok   e2e webhook-..." or "FAIL e2e webhook-..." per check.
 set -u
-: "${FERRY:?FERRY must name the binary under test}"
-: "${WORK_DIR:=$(mktemp -d /tmp/ferry-e2e-webhook.XXXXXX)}"
-W=$WORK_DIR
-export HOME=$W/home FERRY_DATA=$W/data
-unset XDG_DATA_HOME FERRY_URL FERRY_TOKEN
-mkdir -p "$HOME"
-OUT=$W/out.txt ERR=$W/err.txt
-RC=0 STATUS=0 DAEMON_PID=
-
-stop_daemon() {
-	if [ -n "$DAEMON_PID" ]; then
-		kill "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-		DAEMON_PID=
-	fi
-}
-trap stop_daemon EXIT
-
-start_daemon() {
-	"$FERRY" serve --data "$FERRY_DATA" --listen 127.0.0.1:0 >"$W/serve.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 300); do
-		[ -s "$FERRY_DATA/daemon.url" ] && break
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	URL=$(cat "$FERRY_DATA/daemon.url" 2>/dev/null)
-}
-
-die() { echo "$*" >&2; exit 1; }
-run() { "$FERRY" "$@" >"$OUT" 2>"$ERR" </dev/null; RC=$?; }
-want_rc() { [ "$RC" = "$1" ] || die "exit status $RC, expected $1"; }
-want_status() { [ "$STATUS" = "$1" ] || die "HTTP $STATUS, expected $1: $(cat "$OUT")"; }
-jfield() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$OUT" "$1"; }
-
-check() {
-	local name=$1 why
-	if why=$("$name" 2>&1); then
-		echo "ok   e2e $name"
-	else
-		echo "FAIL e2e $name"
-		printf '%s\n' "$why" | sed 's/^/    /'
-		echo "    --- last answer:"; head -c 2000 "$OUT" | sed 's/^/    | /'
-		echo "    --- daemon log (last 15 lines):"; tail -15 "$W/serve.log" | sed 's/^/    | /'
-	fi
-}
+. "$(dirname "$0")/serve_lib.sh"
 
 REPO=$W/app.git
 setup() {
-	git init -q --bare -b main "$REPO"
-	git clone -q "$REPO" "$W/clone" 2>/dev/null
-	(cd "$W/clone" && git config user.email e2e@ferry.test && git config user.name e2e &&
-		echo v1 >app.txt && git add app.txt && git commit -qm "add app" &&
-		git push -q origin main) || exit 1
+	new_repo app.txt v1 "add app"
 	SHA=$(git --git-dir="$REPO" rev-parse main)
-	cat >"$W/app.yml" <<Y
-pipeline:
-  name: app
-  stages:
-    - name: Source
-      actions:
-        - name: Checkout
-          actionTypeId: {category: Source, owner: AWS, provider: CodeStarSourceConnection, version: "1"}
-          configuration: {FullRepositoryId: acme/app, BranchName: main, RepositoryUrl: $REPO}
-          outputArtifacts: [{name: src}]
-    - name: Build
-      actions:
-        - name: Compile
-          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, version: "1"}
-          configuration: {ProjectName: app-build}
-          inputArtifacts: [{name: src}]
-projects:
-  app-build:
-    buildspec: |
-      version: 0.2
-      phases:
-        build:
-          commands:
-            - cat app.txt
-Y
+	pipeline_yml app CodeStarSourceConnection \
+		"{FullRepositoryId: acme/app, BranchName: main, RepositoryUrl: $REPO}" Compile \
+		'{ProjectName: app-build}' 'cat app.txt' >"$W/app.yml"
 	run pipeline create "$W/app.yml" --no-start || exit 1
 	run pipeline webhook-secret app
 	SECRET=$(cat "$OUT")

@@ -69,6 +69,31 @@ static char *create(struct th *h, const char *text, int no_start)
 	return NULL;
 }
 
+/* Creates pipeline_text(name, the test's repository, ...) without starting it. */
+static void create_idle(struct th *h, const char *name, const char *mode, const char *build,
+                        const char *extra_build_actions)
+{
+	char *text = pipeline_text(name, h->repo, mode, build, extra_build_actions);
+	create(h, text, 1);
+	free(text);
+}
+
+/* Build commands that succeed only if two builds run at the same time: each leaves a
+ * file named by its `$var` in a fresh directory, then waits (up to 10 s) for the
+ * other's. To free. */
+static char *meet_commands(struct th *h, const char *var)
+{
+	char *dir = fs_join(h->dir, "meet");
+	th_sh("mkdir -p %s", dir);
+	char *cmds =
+	        xasprintf("            - touch %s/%s\n"
+	                  "            - for i in $(seq 200); do [ $(ls %s | wc -l) -ge 2 ] && "
+	                  "exit 0; sleep 0.05; done; exit 1\n",
+	                  dir, var, dir);
+	free(dir);
+	return cmds;
+}
+
 static char *start(struct th *h, const char *name)
 {
 	struct th_op o = {.text = name};
@@ -176,8 +201,7 @@ static void superseded_mode_replaces_the_waiting_execution(void **state)
 	th_open(&h, 0);
 	char *flag = fs_join(h.dir, "go");
 	char *cmds = xasprintf("            - while [ ! -e %s ]; do sleep 0.05; done\n", flag);
-	char *text = pipeline_text("sup", h.repo, "SUPERSEDED", cmds, NULL);
-	create(&h, text, 1);
+	create_idle(&h, "sup", "SUPERSEDED", cmds, NULL);
 	char *a = start(&h, "sup");
 	usleep(300000);
 	char *b = start(&h, "sup");
@@ -191,7 +215,6 @@ static void superseded_mode_replaces_the_waiting_execution(void **state)
 	free(c);
 	free(cmds);
 	free(flag);
-	free(text);
 	th_close(&h);
 }
 
@@ -203,8 +226,7 @@ static void queued_mode_runs_every_execution_in_order(void **state)
 	th_open(&h, 0);
 	char *order = fs_join(h.dir, "order");
 	char *cmds = xasprintf("            - echo $EXEC >> %s\n            - sleep 0.2\n", order);
-	char *text = pipeline_text("q", h.repo, "QUEUED", cmds, NULL);
-	create(&h, text, 1);
+	create_idle(&h, "q", "QUEUED", cmds, NULL);
 	char *ids[3];
 	for (int i = 0; i < 3; i++)
 		ids[i] = start(&h, "q");
@@ -219,7 +241,6 @@ static void queued_mode_runs_every_execution_in_order(void **state)
 	free(want);
 	free(cmds);
 	free(order);
-	free(text);
 	th_close(&h);
 }
 
@@ -229,16 +250,8 @@ static void parallel_mode_runs_executions_side_by_side(void **state)
 	(void)state;
 	struct th h;
 	th_open(&h, 4);
-	char *dir = fs_join(h.dir, "meet");
-	th_sh("mkdir -p %s", dir);
-	/* each build waits until both have arrived: only possible if they overlap */
-	char *cmds =
-	        xasprintf("            - touch %s/$EXEC\n"
-	                  "            - for i in $(seq 200); do [ $(ls %s | wc -l) -ge 2 ] && "
-	                  "exit 0; sleep 0.05; done; exit 1\n",
-	                  dir, dir);
-	char *text = pipeline_text("par", h.repo, "PARALLEL", cmds, NULL);
-	create(&h, text, 1);
+	char *cmds = meet_commands(&h, "$EXEC");
+	create_idle(&h, "par", "PARALLEL", cmds, NULL);
 	char *a = start(&h, "par");
 	char *b = start(&h, "par");
 	th_wait(&h, "par", a, "Succeeded");
@@ -246,8 +259,6 @@ static void parallel_mode_runs_executions_side_by_side(void **state)
 	free(a);
 	free(b);
 	free(cmds);
-	free(dir);
-	free(text);
 	th_close(&h);
 }
 
@@ -257,13 +268,7 @@ static void equal_run_order_runs_in_parallel_and_higher_waits(void **state)
 	(void)state;
 	struct th h;
 	th_open(&h, 4);
-	char *dir = fs_join(h.dir, "meet");
-	th_sh("mkdir -p %s", dir);
-	char *cmds =
-	        xasprintf("            - touch %s/$CODEBUILD_BUILD_ID\n"
-	                  "            - for i in $(seq 200); do [ $(ls %s | wc -l) -ge 2 ] && "
-	                  "exit 0; sleep 0.05; done; exit 1\n",
-	                  dir, dir);
+	char *cmds = meet_commands(&h, "$CODEBUILD_BUILD_ID");
 	/* a second build at runOrder 1 and a check at runOrder 2 that both ran first */
 	char *extra = xasprintf(
 	        "        - name: Build2\n"
@@ -277,13 +282,10 @@ static void equal_run_order_runs_in_parallel_and_higher_waits(void **state)
 	        "version: '1'}\n"
 	        "          configuration: {ProjectName: site}\n"
 	        "          inputArtifacts: [{name: SourceOut}]\n");
-	char *text = pipeline_text("ro", h.repo, "SUPERSEDED", cmds, extra);
-	create(&h, text, 1);
+	create_idle(&h, "ro", "SUPERSEDED", cmds, extra);
 	char *a = start(&h, "ro");
 	th_wait(&h, "ro", a, "Succeeded");
-	struct th_op o = {.text = "ro", .a = a};
-	th_call(&h, th_do_actions, &o);
-	json_t *arr = json_object_get(o.out, "actionExecutionDetails");
+	json_t *arr = th_actions(&h, "ro", a);
 	double after_start = 0, first_end = 0;
 	size_t i;
 	json_t *v;
@@ -299,12 +301,10 @@ static void equal_run_order_runs_in_parallel_and_higher_waits(void **state)
 	}
 	assert_true(after_start > 0);
 	assert_true(after_start >= first_end);
-	json_decref(o.out);
+	json_decref(arr);
 	free(a);
 	free(extra);
 	free(cmds);
-	free(dir);
-	free(text);
 	th_close(&h);
 }
 
@@ -317,8 +317,7 @@ static void retry_of_a_failed_stage_resumes_the_execution(void **state)
 	th_open(&h, 0);
 	char *flag = fs_join(h.dir, "fixed");
 	char *cmds = xasprintf("            - test -e %s\n", flag);
-	char *text = pipeline_text("rt", h.repo, "SUPERSEDED", cmds, NULL);
-	create(&h, text, 1);
+	create_idle(&h, "rt", "SUPERSEDED", cmds, NULL);
 	char *a = start(&h, "rt");
 	th_wait(&h, "rt", a, "Failed");
 	struct th_op o = {.text = "rt", .a = "Source", .b = a, .c = "FAILED_ACTIONS"};
@@ -331,19 +330,16 @@ static void retry_of_a_failed_stage_resumes_the_execution(void **state)
 		fail_msg("retry: %s", r.err.err.msg);
 	th_wait(&h, "rt", a, "Succeeded");
 	/* the history keeps both build attempts */
-	struct th_op ax = {.text = "rt", .a = a};
-	th_call(&h, th_do_actions, &ax);
+	json_t *details = th_actions(&h, "rt", a), *v;
 	int builds = 0;
 	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(ax.out, "actionExecutionDetails"), i, v) builds +=
+	json_array_foreach(details, i, v) builds +=
 	        !strcmp(json_string_value(json_object_get(v, "actionName")), "Build");
 	assert_int_equal(builds, 2);
-	json_decref(ax.out);
+	json_decref(details);
 	free(a);
 	free(cmds);
 	free(flag);
-	free(text);
 	th_close(&h);
 }
 
@@ -354,20 +350,9 @@ static void stop_and_abandon_kills_the_running_build(void **state)
 	(void)state;
 	struct th h;
 	th_open(&h, 0);
-	char *text = pipeline_text("st", h.repo, "SUPERSEDED", "            - sleep 60\n", NULL);
-	create(&h, text, 1);
+	create_idle(&h, "st", "SUPERSEDED", "            - sleep 60\n", NULL);
 	char *a = start(&h, "st");
-	/* wait until the build runs */
-	for (int i = 0; i < 300; i++) {
-		struct th_op o = {.text = "st", .a = a};
-		th_call(&h, th_do_actions, &o);
-		json_t *arr = json_object_get(o.out, "actionExecutionDetails");
-		int building = json_array_size(arr) == 2;
-		json_decref(o.out);
-		if (building)
-			break;
-		usleep(20000);
-	}
+	th_wait_running(&h, "st", a, "Build");
 	int64_t t0 = mono_ms();
 	struct th_op s = {.text = "st", .a = a, .flag = 1};
 	th_call(&h, th_do_stop, &s);
@@ -376,14 +361,12 @@ static void stop_and_abandon_kills_the_running_build(void **state)
 	assert_true(mono_ms() - t0 < 20000);
 	th_call(&h, th_do_stop, &s);
 	assert_int_equal(s.rc, ENGINE_ECONFLICT);
-	struct th_op o = {.text = "st", .a = a};
-	th_call(&h, th_do_actions, &o);
-	json_t *first = json_array_get(json_object_get(o.out, "actionExecutionDetails"), 0);
+	json_t *details = th_actions(&h, "st", a);
+	json_t *first = json_array_get(details, 0);
 	assert_string_equal(json_string_value(json_object_get(first, "actionName")), "Build");
 	assert_string_equal(json_string_value(json_object_get(first, "status")), "Abandoned");
-	json_decref(o.out);
+	json_decref(details);
 	free(a);
-	free(text);
 	th_close(&h);
 }
 
@@ -394,8 +377,7 @@ static void disabled_transition_holds_the_execution_until_enabled(void **state)
 	(void)state;
 	struct th h;
 	th_open(&h, 0);
-	char *text = pipeline_text("tr", h.repo, "SUPERSEDED", "            - true\n", NULL);
-	create(&h, text, 1);
+	create_idle(&h, "tr", "SUPERSEDED", "            - true\n", NULL);
 	struct th_op d = {.text = "tr", .a = "Build", .flag = 0};
 	th_call(&h, th_do_transition, &d);
 	assert_int_equal(d.rc, 0);
@@ -423,7 +405,6 @@ static void disabled_transition_holds_the_execution_until_enabled(void **state)
 	th_call(&h, th_do_transition, &en);
 	th_wait(&h, "tr", a, "Succeeded");
 	free(a);
-	free(text);
 	th_close(&h);
 }
 
@@ -435,8 +416,7 @@ static void pushes_start_only_what_matches_and_replays_are_ignored(void **state)
 	(void)state;
 	struct th h;
 	th_open(&h, 0);
-	char *text = pipeline_text("pu", h.repo, "QUEUED", "            - true\n", NULL);
-	create(&h, text, 1);
+	create_idle(&h, "pu", "QUEUED", "            - true\n", NULL);
 	th_commit(&h, "docs/a.md", "x", "main");
 	char sha[64];
 	th_head(&h, sha);
@@ -447,33 +427,20 @@ static void pushes_start_only_what_matches_and_replays_are_ignored(void **state)
 	                           .ref = "refs/heads/main",
 	                           .before = "0000000000000000000000000000000000000000",
 	                           .after = sha}};
-	th_call(&h, th_do_push, &p);
-	assert_int_equal(p.rc, 0);
-	json_t *ev = json_array_get(json_object_get(p.out, "events"), 0);
-	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "started");
-	char *id = xstrdup(json_string_value(json_object_get(ev, "pipelineExecutionId")));
-	json_decref(p.out);
+	char *id = th_push(&h, &p, "started", NULL);
 	th_wait(&h, "pu", id, "Succeeded");
 	/* the same delivery again */
-	th_call(&h, th_do_push, &p);
-	ev = json_array_get(json_object_get(p.out, "events"), 0);
-	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "duplicate");
-	json_decref(p.out);
+	th_push(&h, &p, "duplicate", NULL);
 	/* another branch */
 	p.push.delivery = "d-2";
 	p.push.ref = "refs/heads/dev";
-	th_call(&h, th_do_push, &p);
-	ev = json_array_get(json_object_get(p.out, "events"), 0);
-	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "filtered");
-	assert_non_null(strstr(json_string_value(json_object_get(ev, "reason")), "dev"));
-	json_decref(p.out);
+	th_push(&h, &p, "filtered", "dev");
 	assert_int_equal(th_count(&h, "pu"), 1);
 	struct th_op t = {.text = "pu"};
 	th_call(&h, th_do_triggers, &t);
 	assert_int_equal(json_array_size(json_object_get(t.out, "triggerEvents")), 3);
 	json_decref(t.out);
 	free(id);
-	free(text);
 	th_close(&h);
 }
 
@@ -528,30 +495,16 @@ static void monorepo_path_filter_builds_only_matching_changes(void **state)
 	                           .ref = "refs/heads/main",
 	                           .before = before,
 	                           .after = after}};
-	th_call(&h, th_do_push, &p);
-	json_t *ev = json_array_get(json_object_get(p.out, "events"), 0);
-	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "filtered");
-	assert_non_null(strstr(json_string_value(json_object_get(ev, "reason")), "app/**"));
-	json_decref(p.out);
+	th_push(&h, &p, "filtered", "app/**");
 	assert_int_equal(th_count(&h, "mono"), 0);
 
 	memcpy(before, after, sizeof before);
 	th_commit(&h, "app/main.c", "int main(void){return 0;}", "main");
 	th_head(&h, after);
-	th_call(&h, th_do_push, &p);
-	ev = json_array_get(json_object_get(p.out, "events"), 0);
-	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "started");
-	char *id = xstrdup(json_string_value(json_object_get(ev, "pipelineExecutionId")));
-	json_decref(p.out);
+	char *id = th_push(&h, &p, "started", NULL);
 	th_wait(&h, "mono", id, "Succeeded");
 	/* the execution built the pushed commit */
-	struct th_op g = {.text = "mono", .a = id};
-	th_call(&h, th_do_get, &g);
-	json_t *rev = json_array_get(
-	        json_object_get(json_object_get(g.out, "pipelineExecution"), "artifactRevisions"),
-	        0);
-	assert_string_equal(json_string_value(json_object_get(rev, "revisionId")), after);
-	json_decref(g.out);
+	th_revision_is(&h, "mono", id, after);
 	free(id);
 	free(text);
 	th_close(&h);
@@ -586,15 +539,12 @@ static void polling_a_url_source_starts_on_a_new_commit(void **state)
 	}
 	assert_non_null(id);
 	th_wait(&h, "poll", id, "Succeeded");
-	struct th_op g = {.text = "poll", .a = id};
-	th_call(&h, th_do_get, &g);
-	json_t *pe = json_object_get(g.out, "pipelineExecution");
+	json_t *pe = th_execution(&h, "poll", id);
 	assert_string_equal(
 	        json_string_value(json_object_get(json_object_get(pe, "trigger"), "triggerType")),
 	        "PollForSourceChanges");
-	json_t *rev = json_array_get(json_object_get(pe, "artifactRevisions"), 0);
-	assert_string_equal(json_string_value(json_object_get(rev, "revisionId")), head);
-	json_decref(g.out);
+	json_decref(pe);
+	th_revision_is(&h, "poll", id, head);
 	free(id);
 	free(url);
 	free(text);

@@ -229,16 +229,39 @@ static inline void th_do_triggers(struct engine *e, void *arg)
 	o->rc = engine_trigger_events(e, o->text, 0, &o->out, &o->err);
 }
 
+/* Calls fn (a th_do_* on an execution) and returns the answer's `field` (to
+ * json_decref); fails the test on an error. */
+static inline json_t *th_answer(struct th *h, void (*fn)(struct engine *, void *),
+                                const char *pipeline, const char *id, const char *field)
+{
+	struct th_op o = {.text = pipeline, .a = id};
+	th_call(h, fn, &o);
+	if (o.rc != 0)
+		fail_msg("%s of %s: %s", field, id, o.err.err.msg);
+	json_t *v = json_incref(json_object_get(o.out, field));
+	json_decref(o.out);
+	return v;
+}
+
+/* GetPipelineExecution's pipelineExecution (to json_decref). */
+static inline json_t *th_execution(struct th *h, const char *pipeline, const char *id)
+{
+	return th_answer(h, th_do_get, pipeline, id, "pipelineExecution");
+}
+
+/* ListActionExecutions of an execution: its actionExecutionDetails, newest first (to
+ * json_decref). */
+static inline json_t *th_actions(struct th *h, const char *pipeline, const char *id)
+{
+	return th_answer(h, th_do_actions, pipeline, id, "actionExecutionDetails");
+}
+
 /* The status of an execution (a string to free). */
 static inline char *th_status(struct th *h, const char *pipeline, const char *id)
 {
-	struct th_op o = {.text = pipeline, .a = id};
-	th_call(h, th_do_get, &o);
-	if (o.rc != 0)
-		fail_msg("GetPipelineExecution %s: %s", id, o.err.err.msg);
-	char *s = xstrdup(json_string_value(
-	        json_object_get(json_object_get(o.out, "pipelineExecution"), "status")));
-	json_decref(o.out);
+	json_t *ex = th_execution(h, pipeline, id);
+	char *s = xstrdup(json_string_value(json_object_get(ex, "status")));
+	json_decref(ex);
 	return s;
 }
 
@@ -257,6 +280,60 @@ static inline void th_wait(struct th *h, const char *pipeline, const char *id, c
 		usleep(20000);
 	}
 	free(s);
+}
+
+/* The commit the execution's first source artifact was made from. */
+static inline void th_revision_is(struct th *h, const char *pipeline, const char *id,
+                                  const char *want)
+{
+	json_t *ex = th_execution(h, pipeline, id);
+	json_t *rev = json_array_get(json_object_get(ex, "artifactRevisions"), 0);
+	assert_string_equal(json_string_value(json_object_get(rev, "revisionId")), want);
+	json_decref(ex);
+}
+
+/* Waits (up to 60 s) until the execution's action `action` runs; fails the test
+ * otherwise. */
+static inline void th_wait_running(struct th *h, const char *pipeline, const char *id,
+                                   const char *action)
+{
+	int64_t until = mono_ms() + 60000;
+	for (;;) {
+		json_t *details = th_actions(h, pipeline, id), *d;
+		size_t i;
+		int running = 0;
+		json_array_foreach(details, i, d) running |=
+		        !strcmp(json_string_value(json_object_get(d, "actionName")), action) &&
+		        !strcmp(json_string_value(json_object_get(d, "status")), "InProgress");
+		json_decref(details);
+		if (running)
+			return;
+		if (mono_ms() > until)
+			fail_msg("execution %s: action %s not running after 60 s", id, action);
+		usleep(20000);
+	}
+}
+
+/* Pushes p->push; the first event of the answer must have `outcome` and, when
+ * `reason_part` is given, a reason containing it. Returns the execution it started
+ * when `outcome` is "started" (to free), else NULL. */
+static inline char *th_push(struct th *h, struct th_op *p, const char *outcome,
+                            const char *reason_part)
+{
+	th_call(h, th_do_push, p);
+	if (p->rc != 0)
+		fail_msg("push %s: %s", p->push.ref, p->err.err.msg);
+	json_t *ev = json_array_get(json_object_get(p->out, "events"), 0);
+	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), outcome);
+	const char *reason = json_string_value(json_object_get(ev, "reason"));
+	if (reason_part && (!reason || !strstr(reason, reason_part)))
+		fail_msg("push %s: reason \"%s\" lacks \"%s\"", p->push.ref, reason ? reason : "",
+		         reason_part);
+	char *id = strcmp(outcome, "started")
+	                   ? NULL
+	                   : xstrdup(json_string_value(json_object_get(ev, "pipelineExecutionId")));
+	json_decref(p->out);
+	return id;
 }
 
 /* The newest execution id of a pipeline (NULL when none). */
