@@ -79,6 +79,8 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory build/ferry
 	@bench/build_overhead
+	@bench/idle
+	@bench/trigger_latency
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')
