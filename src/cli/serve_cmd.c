@@ -23,6 +23,7 @@
 
 static const char usage[] =
         "usage: ferry serve [--data DIR] [--listen ADDR:PORT] [--max-builds N] [--no-sandbox]\n"
+        "                   [--keep-artifacts N]\n"
         "\n"
         "Runs the ferry daemon: pipelines, their executions and the HTTP API.\n"
         "  --data DIR         data directory (default: $FERRY_DATA, else\n"
@@ -31,6 +32,8 @@ static const char usage[] =
         "                     any free port)\n"
         "  --max-builds N     builds run at once (default: the number of cores)\n"
         "  --no-sandbox       run builds without bubblewrap (it is used when installed)\n"
+        "  --keep-artifacts N keep the artifacts of each pipeline's N newest finished\n"
+        "                     executions (default 50); older ones are deleted\n"
         "\n"
         "On its first start it writes an admin token to DIR/admin.token (mode 0600),\n"
         "which the ferry commands on this machine use. It writes its URL to\n"
@@ -106,7 +109,8 @@ static int admin_token(struct engine *e, const char *data)
 	return 0;
 }
 
-static int serve(const char *data, const char *listen, int max_builds, int no_sandbox)
+static int serve(const char *data, const char *listen, int max_builds, int no_sandbox,
+                 int keep_artifacts)
 {
 	struct err err;
 	char *self = fs_realpath("/proc/self/exe", &err);
@@ -122,6 +126,7 @@ static int serve(const char *data, const char *listen, int max_builds, int no_sa
 	                         .self_exe = self,
 	                         .max_builds = max_builds,
 	                         .no_sandbox = no_sandbox,
+	                         .keep_artifacts = keep_artifacts,
 	                         .log = &daemon_log};
 	if (engine_open(&eo, &e, &err) < 0) {
 		fprintf(stderr, "ferry serve: %s\n", err.msg);
@@ -169,15 +174,18 @@ int cli_serve(int argc, char **argv)
 {
 	const char *data = NULL, *listen = API_LISTEN_DEFAULT, *max = NULL;
 	int no_sandbox = 0;
+	const char *keep = NULL;
 	struct cli_opt opts[] = {
 	        {"--data", "DIR", &data, NULL, NULL},
 	        {"--listen", "ADDR:PORT", &listen, NULL, NULL},
 	        {"--max-builds", "N", &max, NULL, NULL},
 	        {"--no-sandbox", NULL, NULL, &no_sandbox, NULL},
+	        {"--keep-artifacts", "N", &keep, NULL, NULL},
 	};
 	struct strv pos = STRV_INIT;
 	unsigned seen = 0;
-	int rc = cli_args(argc, argv, opts, 4, &pos, &seen, "serve", usage);
+	int rc = cli_args(argc, argv, opts, sizeof opts / sizeof opts[0], &pos, &seen, "serve",
+	                  usage);
 	if (rc == 0 && pos.n)
 		rc = cli_usage_error("serve", usage, "unexpected argument \"%s\"", pos.v[0]);
 	strv_free(&pos);
@@ -191,6 +199,11 @@ int cli_serve(int argc, char **argv)
 	if (max && cli_int(max, 0, 1024, &max_builds) < 0)
 		return cli_usage_error("serve", usage,
 		                       "--max-builds: \"%s\" is not a number from 0 to 1024", max);
+	long keep_artifacts = 0;
+	if (keep && cli_int(keep, 1, 1000000, &keep_artifacts) < 0)
+		return cli_usage_error("serve", usage,
+		                       "--keep-artifacts: \"%s\" is not a number from 1 to 1000000",
+		                       keep);
 	if (!strrchr(listen, ':'))
 		return cli_usage_error("serve", usage, "--listen: \"%s\" is not ADDR:PORT", listen);
 	char *dir = cli_data_dir(data);
@@ -206,7 +219,7 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "ferry serve: %s\n", err.msg);
 		return 1;
 	}
-	rc = serve(abs, listen, (int)max_builds, no_sandbox);
+	rc = serve(abs, listen, (int)max_builds, no_sandbox, (int)keep_artifacts);
 	free(abs);
 	return rc;
 }

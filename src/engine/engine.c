@@ -249,6 +249,7 @@ int engine_open(const struct engine_opts *opts, struct engine **out, struct err 
 	        opts->repos_dir ? xstrdup(opts->repos_dir) : fs_join(opts->data_dir, "repos");
 	e->log = opts->log;
 	e->no_sandbox = opts->no_sandbox;
+	e->keep_artifacts = opts->keep_artifacts > 0 ? opts->keep_artifacts : 50;
 	e->max_builds =
 	        opts->max_builds > 0 ? opts->max_builds : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (e->max_builds < 1)

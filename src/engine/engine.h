@@ -63,6 +63,8 @@ struct engine_opts {
 	                              <data_dir>/repos */
 	int max_builds;            /* concurrent build actions; 0: the number of cores */
 	int no_sandbox;            /* builds run without bubblewrap (tests, machines without it) */
+	int keep_artifacts;        /* artifacts of this many newest finished executions of each
+	                              pipeline are kept; older ones' are deleted. 0: 50 */
 	const struct logsink *log; /* the daemon's log; NULL: silent */
 };
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/timeutil.h"
 
 int eng_stage_index(const struct pipeline *p, const char *stage)
@@ -177,6 +178,35 @@ static int is_build(const struct pl_action *a)
 	return a->provider->kind == PL_KIND_CODEBUILD;
 }
 
+void eng_retention(struct engine *e, const char *pipeline)
+{
+	struct store_exec *rows = NULL;
+	size_t n = 0;
+	struct err err;
+	/* newest first: skip the ones kept, and those still running */
+	if (store_exec_list(e->st, pipeline, 0, 0, &rows, &n, &err) < 0) {
+		eng_log(e, "pipeline %s: retention: %s", pipeline, err.msg);
+		return;
+	}
+	int kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_exec *r = &rows[i];
+		if (!strcmp(r->status, "InProgress") || !strcmp(r->status, "Stopping"))
+			continue;
+		if (kept++ < e->keep_artifacts)
+			continue;
+		char *dir = eng_path(e, "artifacts/%s/%s", pipeline, r->id);
+		if (!fs_exists(dir)) {
+			free(dir);
+			continue;
+		}
+		if (store_artifact_delete(e->st, r->id, &err) < 0 || fs_rm_rf(dir, &err) < 0)
+			eng_log(e, "pipeline %s: retention: %s", pipeline, err.msg);
+		free(dir);
+	}
+	store_exec_list_free(rows, n);
+}
+
 /* Ends the execution with `status`; commits; drops it from the active list. */
 static int finish(struct engine *e, struct eng_exec *x, const char *status, const char *summary)
 {
@@ -187,7 +217,10 @@ static int finish(struct engine *e, struct eng_exec *x, const char *status, cons
 	struct err err;
 	(void)eng_exec_commit(e, x, &err);
 	eng_exec_event(e, x, status);
+	char *pipeline = xstrdup(x->row.pipeline);
 	eng_exec_drop(e, x);
+	eng_retention(e, pipeline);
+	free(pipeline);
 	return 1;
 }
 

@@ -102,6 +102,7 @@ struct engine {
 	char *repos_dir;
 	int max_builds;
 	int no_sandbox;
+	int keep_artifacts;
 	const struct logsink *log;
 	struct store *st;
 	uv_loop_t loop;
@@ -169,6 +170,10 @@ int eng_runs_count(struct engine *e);
 /* A process's start time (/proc/PID/stat field 22), 0 when it is gone. */
 int64_t eng_proc_start_ticks(int pid);
 void eng_runs_close(struct engine *e);
+
+/* engine_exec.c: deletes the artifacts of `pipeline`'s finished executions past the
+ * newest e->keep_artifacts (rows first, then files). */
+void eng_retention(struct engine *e, const char *pipeline);
 
 /* engine_recover.c */
 int eng_recover(struct engine *e, struct err *err);

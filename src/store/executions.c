@@ -595,6 +595,16 @@ int store_artifact_list(struct store *st, const char *execution_id, struct store
 	return rc;
 }
 
+int store_artifact_delete(struct store *st, const char *execution_id, struct err *err)
+{
+	sqlite3_stmt *stmt =
+	        store_prepare(st, "DELETE FROM artifacts WHERE execution_id = ?1", err);
+	if (!stmt)
+		return -1;
+	store_bind_text(stmt, 1, execution_id);
+	return store_write_step(st, stmt, "forgetting artifacts", err);
+}
+
 void store_artifact_list_free(struct store_artifact *a, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

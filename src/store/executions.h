@@ -145,6 +145,10 @@ int store_artifact_put(struct store *st, const struct store_artifact *a, struct 
 FERRY_MUST_CHECK
 int store_artifact_list(struct store *st, const char *execution_id, struct store_artifact **out,
                         size_t *n, struct err *err);
+/* Forgets every artifact of an execution (retention; the caller removes the files
+ * after this commits). */
+FERRY_MUST_CHECK
+int store_artifact_delete(struct store *st, const char *execution_id, struct err *err);
 void store_artifact_list_free(struct store_artifact *a, size_t n);
 
 #endif

@@ -551,6 +551,36 @@ static void polling_a_url_source_starts_on_a_new_commit(void **state)
 	th_close(&h);
 }
 
+/* Retention: only the artifacts of the newest finished executions are kept; older
+ * ones' files and rows go, their history stays. */
+static void artifacts_of_old_executions_are_deleted(void **state)
+{
+	(void)state;
+	th_keep_artifacts = 1;
+	struct th h;
+	th_open(&h, 0);
+	th_keep_artifacts = 0;
+	create_idle(&h, "ret", "QUEUED", "            - true\n", NULL);
+	char *a = start(&h, "ret");
+	th_wait(&h, "ret", a, "Succeeded");
+	char *dir_a = xasprintf("%s/artifacts/ret/%s", h.data, a);
+	assert_true(fs_is_dir(dir_a));
+	char *b = start(&h, "ret");
+	th_wait(&h, "ret", b, "Succeeded");
+	char *dir_b = xasprintf("%s/artifacts/ret/%s", h.data, b);
+	/* the engine deletes right after the execution ends; give it a moment */
+	for (int i = 0; i < 100 && fs_exists(dir_a); i++)
+		usleep(20000);
+	assert_false(fs_exists(dir_a));
+	assert_true(fs_is_dir(dir_b));
+	assert_int_equal(th_count(&h, "ret"), 2);
+	free(dir_a);
+	free(dir_b);
+	free(a);
+	free(b);
+	th_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +595,7 @@ int main(void)
 	        cmocka_unit_test(pushes_start_only_what_matches_and_replays_are_ignored),
 	        cmocka_unit_test(monorepo_path_filter_builds_only_matching_changes),
 	        cmocka_unit_test(polling_a_url_source_starts_on_a_new_commit),
+	        cmocka_unit_test(artifacts_of_old_executions_are_deleted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,6 +97,9 @@ static inline void th_call(struct th *h, void (*fn)(struct engine *, void *), vo
 	pthread_cond_destroy(&c.cv);
 }
 
+/* Engine options the next th_open() uses (0: the engine's defaults). */
+static int th_keep_artifacts;
+
 /* A data dir, a git repository with one commit on main, and an engine running. */
 static inline void th_open(struct th *h, int max_builds)
 {
@@ -108,8 +111,11 @@ static inline void th_open(struct th *h, int max_builds)
 	      "git -c user.name=t -c user.email=t@e commit -qm first",
 	      h->repo, h->repo);
 	char *bin = th_ferry_bin();
-	struct engine_opts o = {
-	        .data_dir = h->data, .self_exe = bin, .max_builds = max_builds, .no_sandbox = 1};
+	struct engine_opts o = {.data_dir = h->data,
+	                        .self_exe = bin,
+	                        .max_builds = max_builds,
+	                        .keep_artifacts = th_keep_artifacts,
+	                        .no_sandbox = 1};
 	struct err err;
 	if (engine_open(&o, &h->e, &err) < 0)
 		fail_msg("engine_open: %s", err.msg);
