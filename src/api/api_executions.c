@@ -188,6 +188,32 @@ static void enable_transition(struct api_job *job)
 	transition(job, 1);
 }
 
+/* POST .../stages/{stage}/actions/{action}/approval: PutApprovalResult, with its member
+ * names: {"token", "result": {"status": "Approved" | "Rejected", "summary"}}. */
+static void put_approval(struct api_job *job)
+{
+	json_t *body = api_body_object(job);
+	if (!body)
+		return;
+	json_t *result = json_object_get(body, "result");
+	const char *token = NULL, *status = NULL, *summary = NULL;
+	if (!json_is_object(result)) {
+		api_reply_error(job, 400, "bad_request",
+		                "body: result: expected an object {\"status\": \"Approved\" or "
+		                "\"Rejected\", \"summary\": the comment}");
+	} else if (api_json_string(job, body, "token", true, &token) == 0 &&
+	           api_json_string(job, result, "status", true, &status) == 0 &&
+	           api_json_string(job, result, "summary", true, &summary) == 0) {
+		json_t *out = NULL;
+		struct engine_err err = {0};
+		int rc = engine_approval(job->e, api_param(job, "name"), api_param(job, "stage"),
+		                         api_param(job, "action"), token, status, summary, &out,
+		                         &err);
+		answer(job, rc, &err, 200, out);
+	}
+	json_decref(body);
+}
+
 /* GET /api/executions/{id}: the execution and its action executions, for a caller that
  * knows only the id (`ferry logs ID`). */
 static void find_execution(struct api_job *job)
@@ -227,6 +253,8 @@ const struct api_route api_execution_routes[] = {
          disable_transition, 0, 0},
         {"POST", "/api/pipelines/{name}/stages/{stage}/enable-transition", STORE_SCOPE_START,
          enable_transition, 0, 0},
+        {"POST", "/api/pipelines/{name}/stages/{stage}/actions/{action}/approval",
+         STORE_SCOPE_APPROVE, put_approval, 0, 0},
         {"GET", "/api/executions/{id}", STORE_SCOPE_READ, find_execution, 0, 0},
         {NULL, NULL, 0, NULL, 0, 0},
 };

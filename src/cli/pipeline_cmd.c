@@ -37,6 +37,10 @@ static const char usage[] =
         "  disable-transition NAME STAGE --reason TEXT [--outbound]\n"
         "  enable-transition NAME STAGE [--outbound]\n"
         "                               hold executions before STAGE (--outbound: after it)\n"
+        "  approve NAME STAGE ACTION [--comment TEXT] [--token T]\n"
+        "  reject NAME STAGE ACTION --comment TEXT [--token T]\n"
+        "                               answer a waiting Manual approval (the token of\n"
+        "                               the latest execution unless --token)\n"
         "  triggers NAME [--max N] [--json]\n"
         "                               recent pushes and deliveries, and what they started\n"
         "  webhook-secret NAME [--rotate]\n"
@@ -70,6 +74,8 @@ static const struct sub {
         {"disable-transition", plc_disable_transition, 2, 2, B(PO_REASON) | B(PO_OUTBOUND),
          "NAME STAGE"},
         {"enable-transition", plc_enable_transition, 2, 2, B(PO_OUTBOUND), "NAME STAGE"},
+        {"approve", plc_approve, 3, 3, B(PO_COMMENT) | B(PO_TOKEN), "NAME STAGE ACTION"},
+        {"reject", plc_reject, 3, 3, B(PO_COMMENT) | B(PO_TOKEN), "NAME STAGE ACTION"},
         {"triggers", plc_triggers, 1, 1, B(PO_MAX) | B(PO_JSON), "NAME"},
         {"webhook-secret", plc_webhook_secret, 1, 1, B(PO_ROTATE), "NAME"},
 };
@@ -94,6 +100,9 @@ static int check_args(struct plc_args *a, const struct sub *s, const struct cli_
 			return cli_usage_error(cmd, usage,
 			                       "%s does not go with `ferry pipeline %s`",
 			                       opts[i].name, s->name);
+	if (!strcmp(s->name, "reject") && !a->comment)
+		return cli_usage_error(cmd, usage,
+		                       "--comment TEXT is required (say why it is rejected)");
 	if (!strcmp(s->name, "disable-transition") && !a->reason)
 		return cli_usage_error(cmd, usage,
 		                       "--reason TEXT is required (say why executions "
@@ -118,6 +127,8 @@ int cli_pipeline(int argc, char **argv)
 	        [PO_OUTBOUND] = {"--outbound", NULL, NULL, &a.outbound, NULL},
 	        [PO_ROTATE] = {"--rotate", NULL, NULL, &a.rotate, NULL},
 	        [PO_NO_START] = {"--no-start", NULL, NULL, &a.no_start, NULL},
+	        [PO_COMMENT] = {"--comment", "TEXT", &a.comment, NULL, NULL},
+	        [PO_TOKEN] = {"--token", "T", &a.token, NULL, NULL},
 	};
 	struct strv pos = STRV_INIT;
 	int rc = cli_args(argc, argv, opts, PO_COUNT, &pos, &a.seen, "pipeline", usage);

@@ -22,12 +22,14 @@ enum {
 	PO_OUTBOUND,
 	PO_ROTATE,
 	PO_NO_START,
+	PO_COMMENT,
+	PO_TOKEN,
 	PO_COUNT,
 };
 
 struct plc_args {
 	const char *sub;
-	const char *data, *url, *version, *commit, *max, *reason;
+	const char *data, *url, *version, *commit, *max, *reason, *comment, *token;
 	int json, all, abandon, outbound, rotate, no_start;
 	struct strv vars; /* NAME=VALUE */
 	struct strv pos;  /* after the subcommand */
@@ -64,6 +66,8 @@ int plc_retry(struct plc_args *a);
 int plc_stop(struct plc_args *a);
 int plc_disable_transition(struct plc_args *a);
 int plc_enable_transition(struct plc_args *a);
+int plc_approve(struct plc_args *a);
+int plc_reject(struct plc_args *a);
 
 /* pipeline_show.c: what people read */
 int plc_state(struct plc_args *a);

@@ -106,3 +106,73 @@ int plc_enable_transition(struct plc_args *a)
 {
 	return transition(a, 1);
 }
+
+/* The token of the approval waiting in STAGE/ACTION, from GetPipelineState; NULL after
+ * printing why there is none. To free. */
+static char *waiting_token(struct plc_args *a, const char *name, const char *stage,
+                           const char *action)
+{
+	char *path = cli_path("api", "pipelines", name, "state", NULL);
+	json_t *state = NULL;
+	int rc = cli_call(&a->c, &(struct cli_req){.path = path}, &state);
+	free(path);
+	if (rc)
+		return NULL;
+	char *token = NULL;
+	size_t i, k;
+	json_t *st, *as;
+	json_array_foreach(json_object_get(state, "stageStates"), i, st)
+	{
+		if (strcmp(json_string_value(json_object_get(st, "stageName")) ?: "", stage))
+			continue;
+		json_array_foreach(json_object_get(st, "actionStates"), k, as)
+		{
+			if (strcmp(json_string_value(json_object_get(as, "actionName")) ?: "",
+			           action))
+				continue;
+			const char *t = json_string_value(
+			        json_object_get(json_object_get(as, "latestExecution"), "token"));
+			if (t)
+				token = xstrdup(t);
+		}
+	}
+	json_decref(state);
+	if (!token)
+		fprintf(stderr,
+		        "ferry: pipeline \"%s\": no approval is waiting in %s/%s (ferry pipeline "
+		        "state %s)\n",
+		        name, stage, action, name);
+	return token;
+}
+
+static int answer_approval(struct plc_args *a, int approve)
+{
+	const char *name = a->pos.v[0], *stage = a->pos.v[1], *action = a->pos.v[2];
+	char *token = a->token ? xstrdup(a->token) : waiting_token(a, name, stage, action);
+	if (!token)
+		return 1;
+	const char *comment = a->comment ? a->comment : "approved";
+	json_t *body = json_pack("{s:s,s:{s:s,s:s}}", "token", token, "result", "status",
+	                         approve ? "Approved" : "Rejected", "summary", comment);
+	char *path = cli_path("api", "pipelines", name, "stages", stage, "actions", action,
+	                      "approval", NULL);
+	int rc = cli_call(&a->c, &(struct cli_req){.method = "POST", .path = path, .json = body},
+	                  NULL);
+	if (rc == 0)
+		fprintf(stderr, "ferry: pipeline \"%s\": %s/%s %s\n", name, stage, action,
+		        approve ? "approved" : "rejected");
+	json_decref(body);
+	free(path);
+	free(token);
+	return rc;
+}
+
+int plc_approve(struct plc_args *a)
+{
+	return answer_approval(a, 1);
+}
+
+int plc_reject(struct plc_args *a)
+{
+	return answer_approval(a, 0);
+}

@@ -123,7 +123,7 @@ const char *engine_data_dir(const struct engine *e)
 static void on_trim(uv_timer_t *t)
 {
 	struct engine *e = t->data;
-	if (e->active || e->runs || e->stopping)
+	if (e->runs || e->stopping)
 		return;
 	size_t dropped = mem_trim();
 	e->trimmed = 1;
@@ -134,7 +134,8 @@ void eng_idle_check(struct engine *e)
 {
 	if (e->closed || e->stopping)
 		return;
-	if (e->active || e->runs) {
+	/* executions waiting (an approval, a disabled transition) are idle too */
+	if (e->runs) {
 		e->trimmed = 0;
 		uv_timer_stop(&e->trim_timer);
 		return;
@@ -183,6 +184,7 @@ static void maybe_finish(struct engine *e)
 	uv_timer_stop(&e->stop_timer);
 	uv_close((uv_handle_t *)&e->stop_timer, NULL);
 	eng_poll_close(e);
+	eng_approvals_close(e);
 	uv_close((uv_handle_t *)&e->wake, NULL);
 }
 
@@ -250,6 +252,7 @@ int engine_open(const struct engine_opts *opts, struct engine **out, struct err 
 	e->log = opts->log;
 	e->no_sandbox = opts->no_sandbox;
 	e->keep_artifacts = opts->keep_artifacts > 0 ? opts->keep_artifacts : 50;
+	e->approval_minute_ms = opts->approval_minute_ms > 0 ? opts->approval_minute_ms : 60000;
 	e->max_builds =
 	        opts->max_builds > 0 ? opts->max_builds : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (e->max_builds < 1)
@@ -330,6 +333,7 @@ void engine_free(struct engine *e)
 		uv_close((uv_handle_t *)&e->stop_timer, NULL);
 		uv_close((uv_handle_t *)&e->trim_timer, NULL);
 		eng_poll_close(e);
+		eng_approvals_close(e);
 		notify_close(e->notifier, NULL, NULL);
 		e->notifier = NULL;
 	}

@@ -63,6 +63,8 @@ struct engine_opts {
 	                              <data_dir>/repos */
 	int max_builds;            /* concurrent build actions; 0: the number of cores */
 	int no_sandbox;            /* builds run without bubblewrap (tests, machines without it) */
+	int approval_minute_ms;    /* how long a minute of an approval's timeoutInMinutes is;
+	                              0: 60000 (tests make it short) */
 	int keep_artifacts;        /* artifacts of this many newest finished executions of each
 	                              pipeline are kept; older ones' are deleted. 0: 50 */
 	const struct logsink *log; /* the daemon's log; NULL: silent */
@@ -179,6 +181,16 @@ int engine_stop(struct engine *e, const char *pipeline, const char *execution_id
  * required when disabling; `by` names who (the token's name). */
 int engine_transition(struct engine *e, const char *pipeline, const char *stage, const char *type,
                       int enable, const char *reason, const char *by, struct engine_err *err);
+
+/* PutApprovalResult (spec §6): answers the Manual approval `action` of `stage` waiting
+ * with `token` (GetPipelineState's latestExecution.token). `status` "Approved" (the
+ * action succeeds) or "Rejected" (it fails); `summary` is the reviewer's comment (1–512
+ * characters). *out = {"approvedAt": seconds}. A token already answered →
+ * ECONFLICT ApprovalAlreadyCompletedException; an unknown one → EINVALID
+ * InvalidApprovalTokenException. */
+int engine_approval(struct engine *e, const char *pipeline, const char *stage, const char *action,
+                    const char *token, const char *status, const char *summary, json_t **out,
+                    struct engine_err *err);
 
 /* ---- Triggers ---- */
 

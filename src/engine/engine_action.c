@@ -454,7 +454,11 @@ static void on_timeout(uv_timer_t *t)
 void eng_action_kill(struct engine *e, const char *action_id, int reason)
 {
 	struct eng_run *r = eng_run_find(e, action_id);
-	if (!r || r->exited)
+	if (!r) {
+		eng_approval_cancel(e, action_id); /* an approval has a timer, not a child */
+		return;
+	}
+	if (r->exited)
 		return;
 	if (r->term_sent) {
 		uv_kill(-r->proc.pid, SIGKILL);
@@ -514,6 +518,10 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 	}
 	free(lc.last);
 	r->resolved_config = json_text(config);
+	if (a->provider->kind == PL_KIND_MANUAL) {
+		json_decref(config);
+		return eng_approval_begin(e, x, a, r) < 0 ? -1 : 0;
+	}
 	json_t *inputs = json_array(), *inputs_shown = json_array();
 	for (size_t i = 0; i < a->inputs.n; i++) {
 		const struct store_artifact *art = artifact(x, a->inputs.v[i]);

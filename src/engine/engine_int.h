@@ -50,6 +50,7 @@ struct eng_pipeline {
 };
 
 struct eng_run;
+struct eng_wait;
 
 struct eng_exec {
 	struct store_exec row;
@@ -103,6 +104,7 @@ struct engine {
 	int max_builds;
 	int no_sandbox;
 	int keep_artifacts;
+	int approval_minute_ms;
 	const struct logsink *log;
 	struct store *st;
 	uv_loop_t loop;
@@ -119,6 +121,7 @@ struct engine {
 	size_t ndecls;
 	struct eng_exec *active;
 	struct eng_run *runs;
+	struct eng_wait *waits; /* approvals waiting for an answer, each with its timer */
 	int running_builds;
 	uint64_t next_watch;
 	int advancing, advance_again;
@@ -174,6 +177,14 @@ void eng_runs_close(struct engine *e);
 /* engine_exec.c: deletes the artifacts of `pipeline`'s finished executions past the
  * newest e->keep_artifacts (rows first, then files). */
 void eng_retention(struct engine *e, const char *pipeline);
+
+/* engine_approval.c */
+int eng_approval_begin(struct engine *e, struct eng_exec *x, const struct pl_action *a,
+                       struct store_action *r);
+int eng_approval_is_waiting(const struct store_action *r);
+void eng_approval_cancel(struct engine *e, const char *action_id);
+void eng_approvals_rearm(struct engine *e);
+void eng_approvals_close(struct engine *e);
 
 /* engine_recover.c */
 int eng_recover(struct engine *e, struct err *err);

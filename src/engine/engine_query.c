@@ -160,7 +160,14 @@ int engine_state(struct engine *e, const char *pipeline, json_t **out, struct en
 			        rc == 0 ? latest_action(acts, nacts, S->name, S->actions[ai].name)
 			                : NULL;
 			if (r) {
-				json_object_set_new(as, "latestExecution", action_latest_json(r));
+				json_t *le = action_latest_json(r);
+				/* the approval token, while a person's answer is awaited (spec
+				 * §2.3) */
+				if (S->actions[ai].provider->kind == PL_KIND_MANUAL &&
+				    eng_approval_is_waiting(r))
+					json_object_set_new(le, "token",
+					                    json_string(r->external_id));
+				json_object_set_new(as, "latestExecution", le);
 				if (r->revision) {
 					json_t *rev = parse_or_null(r->revision);
 					json_t *cur = json_object();

@@ -24,8 +24,12 @@ int eng_recover(struct engine *e, struct err *err)
 	int rc = 0;
 	if (n && store_tx_begin(e->st, err) < 0)
 		rc = -1;
+	size_t failed = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct store_action *a = &acts[i];
+		if (eng_approval_is_waiting(a))
+			continue; /* a person's answer is awaited, not a process: it goes on */
+		failed++;
 		/* the pid may have been reused: kill only a process started when ours was */
 		if (a->pid > 0 && a->pid_start > 0 &&
 		    eng_proc_start_ticks((int)a->pid) == a->pid_start)
@@ -68,5 +72,7 @@ int eng_recover(struct engine *e, struct err *err)
 		tail = &x->next;
 	}
 	store_exec_list_free(rows, nx);
+	if (rc == 0)
+		eng_approvals_rearm(e);
 	return rc;
 }

@@ -141,7 +141,7 @@ static const struct pl_provider providers[] = {
          lambda_deploy_keys},
         {PL_KIND_LAMBDA_INVOKE, PL_CAT_INVOKE, "AWS", "Lambda", "1", 0, 5, 0, 5, 0, 0, NULL,
          lambda_invoke_keys},
-        {PL_KIND_MANUAL, PL_CAT_APPROVAL, "AWS", "Manual", "1", 0, 0, 0, 0, 0, 0, no_vars,
+        {PL_KIND_MANUAL, PL_CAT_APPROVAL, "AWS", "Manual", "1", 0, 0, 0, 0, 1, 0, no_vars,
          manual_keys},
         {PL_KIND_COMMANDS, PL_CAT_COMPUTE, "AWS", "Commands", "1", 1, 10, 0, 1, 0, 1, NULL,
          commands_keys},

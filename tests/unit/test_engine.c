@@ -581,6 +581,174 @@ static void artifacts_of_old_executions_are_deleted(void **state)
 	th_close(&h);
 }
 
+/* Source → Approve (Manual) → Build. */
+static void create_with_approval(struct th *h, const char *name, const char *timeout)
+{
+	char *text = xasprintf(
+	        "pipeline:\n"
+	        "  name: %s\n"
+	        "  stages:\n"
+	        "    - name: Source\n"
+	        "      actions:\n"
+	        "        - name: Src\n"
+	        "          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, "
+	        "version: '1'}\n"
+	        "          configuration: {RepositoryName: site, RepositoryUrl: '%s', BranchName: "
+	        "main, PollForSourceChanges: 'false'}\n"
+	        "          outputArtifacts: [{name: S}]\n"
+	        "          namespace: SourceVariables\n"
+	        "    - name: Approve\n"
+	        "      actions:\n"
+	        "        - name: Ok\n"
+	        "          actionTypeId: {category: Approval, owner: AWS, provider: Manual, "
+	        "version: '1'}\n"
+	        "          configuration: {CustomData: 'ship #{SourceVariables.CommitId}?', "
+	        "ExternalEntityLink: 'http://127.0.0.1/review'}\n"
+	        "%s"
+	        "    - name: Build\n"
+	        "      actions:\n"
+	        "        - name: Build\n"
+	        "          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, "
+	        "version: '1'}\n"
+	        "          configuration: {ProjectName: pp}\n"
+	        "          inputArtifacts: [{name: S}]\n"
+	        "projects:\n"
+	        "  pp:\n"
+	        "    buildspec: |\n"
+	        "      version: 0.2\n"
+	        "      phases: {build: {commands: ['true']}}\n",
+	        name, h->repo, timeout ? timeout : "");
+	create(h, text, 1);
+	free(text);
+}
+
+/* The approval token of the waiting approval, from GetPipelineState (NULL: none). */
+static char *waiting_token(struct th *h, const char *name)
+{
+	for (int i = 0; i < 500; i++) {
+		struct th_op o = {.text = name};
+		th_call(h, th_do_state, &o);
+		json_t *ok = json_array_get(
+		        json_object_get(json_array_get(json_object_get(o.out, "stageStates"), 1),
+		                        "actionStates"),
+		        0);
+		const char *t = json_string_value(
+		        json_object_get(json_object_get(ok, "latestExecution"), "token"));
+		char *token = t ? xstrdup(t) : NULL;
+		json_decref(o.out);
+		if (token)
+			return token;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* Manual approval: the execution waits with a token; a wrong token is refused; the
+ * approval lets it go on; a second answer is refused; the resolved CustomData is
+ * what the reviewer is shown. */
+static void approval_waits_for_an_answer_then_goes_on(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	create_with_approval(&h, "ap", NULL);
+	char *id = start(&h, "ap");
+	char *token = waiting_token(&h, "ap");
+	assert_non_null(token);
+	char *s = th_status(&h, "ap", id);
+	assert_string_equal(s, "InProgress");
+	free(s);
+	struct th_op bad = {.text = "ap", .a = "not-a-token", .b = "Approved", .c = "fine"};
+	th_call(&h, th_do_approval, &bad);
+	assert_int_equal(bad.rc, ENGINE_EINVALID);
+	assert_string_equal(bad.err.type, "InvalidApprovalTokenException");
+	struct th_op ok = {.text = "ap", .a = token, .b = "Approved", .c = "looks good"};
+	th_call(&h, th_do_approval, &ok);
+	assert_int_equal(ok.rc, 0);
+	json_decref(ok.out);
+	th_wait(&h, "ap", id, "Succeeded");
+	th_call(&h, th_do_approval, &ok);
+	if (ok.rc != ENGINE_ECONFLICT)
+		fail_msg("second answer: %d %s", ok.rc, ok.err.err.msg);
+	/* what the reviewer saw, and what they said */
+	json_t *acts = th_actions(&h, "ap", id);
+	int seen = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(acts, i, v)
+	{
+		if (strcmp(json_string_value(json_object_get(v, "actionName")), "Ok"))
+			continue;
+		seen = 1;
+		const char *custom = json_string_value(json_object_get(
+		        json_object_get(json_object_get(v, "input"), "resolvedConfiguration"),
+		        "CustomData"));
+		assert_non_null(custom);
+		assert_non_null(strstr(custom, "ship "));
+		assert_null(strstr(custom, "#{"));
+		assert_string_equal(
+		        json_string_value(json_object_get(
+		                json_object_get(json_object_get(v, "output"), "executionResult"),
+		                "externalExecutionSummary")),
+		        "looks good");
+	}
+	assert_true(seen);
+	json_decref(acts);
+	free(token);
+	free(id);
+	th_close(&h);
+}
+
+/* Rejected: the approval fails with the reviewer's comment, and so does the execution;
+ * a waiting approval also survives a restart of the daemon. */
+static void rejected_approval_fails_the_execution_and_waits_survive_restarts(void **state)
+{
+	(void)state;
+	struct th h;
+	th_open(&h, 0);
+	create_with_approval(&h, "rj", NULL);
+	char *id = start(&h, "rj");
+	char *token = waiting_token(&h, "rj");
+	assert_non_null(token);
+	th_restart(&h);
+	char *again = waiting_token(&h, "rj");
+	assert_non_null(again);
+	assert_string_equal(again, token);
+	struct th_op no = {.text = "rj", .a = token, .b = "Rejected", .c = "not this one"};
+	th_call(&h, th_do_approval, &no);
+	assert_int_equal(no.rc, 0);
+	json_decref(no.out);
+	th_wait(&h, "rj", id, "Failed");
+	json_t *x = th_execution(&h, "rj", id);
+	const char *summary = json_string_value(json_object_get(x, "statusSummary"));
+	assert_non_null(strstr(summary, "not this one"));
+	json_decref(x);
+	free(again);
+	free(token);
+	free(id);
+	th_close(&h);
+}
+
+/* An approval nobody answers fails at its time limit (timeoutInMinutes; a minute is
+ * 20 ms in this test). */
+static void unanswered_approval_fails_at_its_time_limit(void **state)
+{
+	(void)state;
+	th_approval_minute_ms = 20;
+	struct th h;
+	th_open(&h, 0);
+	th_approval_minute_ms = 0;
+	create_with_approval(&h, "to", "          timeoutInMinutes: 5\n");
+	char *id = start(&h, "to");
+	th_wait(&h, "to", id, "Failed");
+	json_t *x = th_execution(&h, "to", id);
+	const char *summary = json_string_value(json_object_get(x, "statusSummary"));
+	assert_non_null(strstr(summary, "not answered within 5 minutes"));
+	json_decref(x);
+	free(id);
+	th_close(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +764,9 @@ int main(void)
 	        cmocka_unit_test(monorepo_path_filter_builds_only_matching_changes),
 	        cmocka_unit_test(polling_a_url_source_starts_on_a_new_commit),
 	        cmocka_unit_test(artifacts_of_old_executions_are_deleted),
+	        cmocka_unit_test(approval_waits_for_an_answer_then_goes_on),
+	        cmocka_unit_test(rejected_approval_fails_the_execution_and_waits_survive_restarts),
+	        cmocka_unit_test(unanswered_approval_fails_at_its_time_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,7 @@ static inline void th_call(struct th *h, void (*fn)(struct engine *, void *), vo
 
 /* Engine options the next th_open() uses (0: the engine's defaults). */
 static int th_keep_artifacts;
+static int th_approval_minute_ms;
 
 /* A data dir, a git repository with one commit on main, and an engine running. */
 static inline void th_open(struct th *h, int max_builds)
@@ -115,6 +116,7 @@ static inline void th_open(struct th *h, int max_builds)
 	                        .self_exe = bin,
 	                        .max_builds = max_builds,
 	                        .keep_artifacts = th_keep_artifacts,
+	                        .approval_minute_ms = th_approval_minute_ms,
 	                        .no_sandbox = 1};
 	struct err err;
 	if (engine_open(&o, &h->e, &err) < 0)
@@ -141,6 +143,21 @@ static inline void th_head(struct th *h, char out[64])
 	pclose(f);
 	free(cmd);
 	out[strcspn(out, "\n")] = 0;
+}
+
+/* Stops the engine (as SIGTERM does) and opens a new one on the same data. */
+static inline void th_restart(struct th *h)
+{
+	engine_request_stop(h->e);
+	pthread_join(h->thread, NULL);
+	engine_free(h->e);
+	char *bin = th_ferry_bin();
+	struct engine_opts o = {.data_dir = h->data, .self_exe = bin, .no_sandbox = 1};
+	struct err err;
+	if (engine_open(&o, &h->e, &err) < 0)
+		fail_msg("engine_open: %s", err.msg);
+	free(bin);
+	pthread_create(&h->thread, NULL, th_loop, h);
 }
 
 static inline void th_close(struct th *h)
@@ -227,6 +244,12 @@ static inline void th_do_transition(struct engine *e, void *arg)
 	struct th_op *o = arg;
 	o->rc = engine_transition(e, o->text, o->a, "Inbound", o->flag, o->flag ? NULL : "frozen",
 	                          "test", &o->err);
+}
+
+static inline void th_do_approval(struct engine *e, void *arg)
+{
+	struct th_op *o = arg;
+	o->rc = engine_approval(e, o->text, "Approve", "Ok", o->a, o->b, o->c, &o->out, &o->err);
 }
 
 static inline void th_do_triggers(struct engine *e, void *arg)
