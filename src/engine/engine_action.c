@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -130,9 +131,10 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
                         const char *job_dir)
 {
 	json_t *job = json_object();
-	json_object_set_new(
-	        job, "kind",
-	        json_string(a->provider->kind == PL_KIND_CODEBUILD ? "build" : "source_git"));
+	const char *kind = a->provider->kind == PL_KIND_CODEBUILD   ? "build"
+	                   : a->provider->kind == PL_KIND_S3_DEPLOY ? "deploy_s3"
+	                                                            : "source_git";
+	json_object_set_new(job, "kind", json_string(kind));
 	json_object_set_new(job, "pipeline", json_string(x->row.pipeline));
 	json_object_set_new(job, "executionId", json_string(x->row.id));
 	json_object_set_new(job, "stage", json_string(x->decl->p->stages[a->stage_index].name));
@@ -168,6 +170,19 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
 		free(m);
 		free(loc);
 		json_object_set_new(job, "source", src);
+	} else if (a->provider->kind == PL_KIND_S3_DEPLOY) {
+		/* ferry's S3 deploy publishes a release of the site named by BucketName */
+		const char *extract = json_string_value(json_object_get(config, "Extract"));
+		const char *key = json_string_value(json_object_get(config, "ObjectKey"));
+		const char *cc = json_string_value(json_object_get(config, "CacheControl"));
+		const char *site = json_string_value(json_object_get(config, "BucketName"));
+		json_t *d = json_object();
+		json_object_set_new(d, "site", json_string(site ? site : ""));
+		json_object_set_new(d, "extract",
+		                    json_boolean(!extract || !strcasecmp(extract, "true")));
+		json_object_set_new(d, "objectKey", json_string(key ? key : ""));
+		json_object_set_new(d, "cacheControl", cc ? json_string(cc) : json_null());
+		json_object_set_new(job, "deploy", d);
 	} else {
 		const struct pl_project *pr = a->project;
 		const char *name = json_string_value(json_object_get(config, "ProjectName"));
