@@ -25,7 +25,7 @@ echo
 echo "== ferry serve: a pipeline on the same site"
 FERRY="$ROOT/build/ferry"
 DATA="$WORK/data"
-"$FERRY" serve --data "$DATA" --listen 127.0.0.1:0 >"$WORK/serve.log" 2>&1 &
+"$FERRY" serve --data "$DATA" --listen 127.0.0.1:0 --edge 127.0.0.1:0 >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!
 trap 'kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null' EXIT
 i=0

@@ -15,6 +15,7 @@ static const char usage[] =
         "  build     run a buildspec.yml on this machine (ferry build --help)\n"
         "  serve     run the daemon: pipelines and the HTTP API (ferry serve --help)\n"
         "  pipeline  create, run and watch pipelines (ferry pipeline --help)\n"
+        "  site      static sites: create, deploy, roll back (ferry site --help)\n"
         "  logs      print or follow the logs of an execution's actions\n"
         "  token     API tokens: create, list, revoke (ferry token --help)\n"
         "  hook      install the post-receive hook that starts pipelines on push\n"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
 		return cli_serve(argc - 1, argv + 1);
 	if (!strcmp(cmd, "pipeline"))
 		return cli_pipeline(argc - 1, argv + 1);
+	if (!strcmp(cmd, "site"))
+		return cli_site(argc - 1, argv + 1);
 	if (!strcmp(cmd, "logs"))
 		return cli_logs(argc - 1, argv + 1);
 	if (!strcmp(cmd, "token"))

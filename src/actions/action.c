@@ -280,10 +280,12 @@ int action_main(int argc, char **argv)
 		action_source_git(&job, &r);
 	} else if (!strcmp(job.kind, "build")) {
 		action_build(&job, &r);
+	} else if (!strcmp(job.kind, "deploy_s3")) {
+		action_deploy_s3(&job, &r);
 	} else {
 		action_fail(&r,
 		            "job.json: kind: \"%s\" is not an action ferry knows (known: "
-		            "source_git, build)",
+		            "source_git, build, deploy_s3)",
 		            job.kind);
 	}
 	int code = 0;

@@ -8,7 +8,7 @@
  *
  * job.json (written by the engine; every path absolute):
  *   {
- *     "kind": "source_git" | "build",
+ *     "kind": "source_git" | "build" | "deploy_s3",
  *     "pipeline": "site", "executionId": "<uuid>", "stage": "Build", "action": "Build",
  *     "actionExecutionId": "<uuid>",
  *     "dataDir": "/var/lib/ferry",            ferry's data dir (secrets, caches)
@@ -35,7 +35,11 @@
  *       "timeoutMinutes": 60,
  *       "buildNumber": 7
  *     },
- *     "sandbox": true                         build only: bubblewrap when installed
+ *     "sandbox": true,                        build only: bubblewrap when installed
+ *     "deploy": {                             kind deploy_s3 only; one input artifact
+ *       "site": "BucketName", "extract": true, "objectKey": "" | "docs",
+ *       "cacheControl": "public, max-age=0" | null
+ *     }
  *   }
  *
  * result.json (written by the action, atomically, before it exits 0):
@@ -65,6 +69,9 @@
  *    outputVariables = the buildspec's exported variables, only when Succeeded (names
  *    of PARAMETER_STORE/SECRETS_MANAGER variables are never exported, values are
  *    masked); outputs' revision is null;
+ *  - deploy_s3: summary "Deployed release N of site S (F files)"; externalExecutionId
+ *    "S:N"; outputVariables ReleaseNumber, SiteName; on failure the reason ("site S
+ *    does not exist (ferry site create S)", the refused zip entry); no outputs;
  *  - a job.json that cannot be used: Failed, summary "job.json: <field>: <what>".
  * The first failure gives the summary; errorMessage repeats it.
  *

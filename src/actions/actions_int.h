@@ -88,6 +88,7 @@ const char *action_json_str(json_t *obj, const char *key);
  * reserved for a result that could not be made at all. */
 int action_source_git(const struct action_job *job, struct action_result *r);
 int action_build(const struct action_job *job, struct action_result *r);
+int action_deploy_s3(const struct action_job *job, struct action_result *r);
 
 /* ---- build inputs (build_inputs.c) ---- */
 

@@ -45,26 +45,6 @@ int action_input_kind(const char *path, struct err *err)
 	return err_set(err, "%s: neither a zip nor a CODEBUILD_CLONE_REF file", path);
 }
 
-/* 1 when `rel` is relative and each of its parts is a plain name (not "", "." or
- * ".."); a directory's one trailing slash is allowed. */
-static int plain_relative(const char *rel)
-{
-	size_t len = strlen(rel);
-	if (len && rel[len - 1] == '/')
-		len--;
-	if (len == 0 || rel[0] == '/')
-		return 0;
-	for (size_t i = 0; i < len;) {
-		size_t n = 0;
-		while (i + n < len && rel[i + n] != '/')
-			n++;
-		if (n == 0 || (n == 1 && rel[i] == '.') || (n == 2 && !strncmp(rel + i, "..", 2)))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 static int extract_entries(struct archive *in, struct archive *disk, const char *root,
                            const char *zip, long *nfiles, struct err *err)
 {
@@ -73,7 +53,7 @@ static int extract_entries(struct archive *in, struct archive *disk, const char 
 	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
 		const char *rel = archive_entry_pathname(e);
 		mode_t type = archive_entry_filetype(e);
-		if (!rel || !plain_relative(rel))
+		if (!rel || !fs_plain_relative(rel))
 			return err_set(err,
 			               "%s: member \"%s\": unsafe name; nothing is extracted "
 			               "through it",

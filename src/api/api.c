@@ -395,8 +395,8 @@ json_t *api_time_json(int64_t ms)
 /* ---- life ---- */
 
 static const struct api_route *const route_tables[] = {
-        api_pipeline_routes, api_execution_routes, api_misc_routes,
-        api_webhook_routes,  api_log_routes,
+        api_pipeline_routes, api_execution_routes,    api_misc_routes, api_webhook_routes,
+        api_log_routes,      api_invalidation_routes, api_site_routes,
 };
 
 int api_open(struct engine *e, const struct api_opts *opts, struct api **out, struct err *err)
@@ -406,6 +406,7 @@ int api_open(struct engine *e, const struct api_opts *opts, struct api **out, st
 		return err_set(err, "api: libsodium failed to initialise");
 	struct api *a = xcalloc(1, sizeof *a);
 	a->e = e;
+	a->edge = opts ? opts->edge : NULL;
 	a->log = opts ? opts->log : NULL;
 	atomic_init(&a->stopped, false);
 	const char *listen = opts && opts->listen ? opts->listen : API_LISTEN_DEFAULT;

@@ -45,11 +45,13 @@
 #define API_LISTEN_DEFAULT "127.0.0.1:7878"
 #define API_STOP_DEADLINE  2000 /* ms requests in flight get at api_stop() */
 
-struct api; /* opaque */
+struct api;  /* opaque */
+struct edge; /* sites/edge.h */
 
 struct api_opts {
 	const char *listen;        /* "ADDR:PORT" (port 0: the kernel picks); NULL: the default */
 	const struct logsink *log; /* access log and errors (thread-safe); NULL: silent */
+	struct edge *edge; /* the edge invalidations evict from (outlives the api); NULL: none */
 };
 
 /* Creates the HTTP server, adds every route and starts listening. Fails with the

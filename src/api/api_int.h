@@ -57,6 +57,7 @@ struct api_route_ctx {
 
 struct api {
 	struct engine *e;
+	struct edge *edge; /* api_opts.edge: NULL without an edge */
 	struct http_server *srv;
 	const struct logsink *log;
 	struct api_route_ctx *routes;
@@ -94,6 +95,8 @@ extern const struct api_route api_execution_routes[];
 extern const struct api_route api_misc_routes[];
 extern const struct api_route api_webhook_routes[];
 extern const struct api_route api_log_routes[];
+extern const struct api_route api_site_routes[];
+extern const struct api_route api_invalidation_routes[];
 
 /* Names of the headers a webhook route copies, NULL-terminated. */
 extern const char *const api_webhook_header_names[];

@@ -36,6 +36,15 @@ int cli_token(int argc, char **argv);
 int cli_hook(int argc, char **argv);
 int cli_push(int argc, char **argv);
 
+/* `ferry site create|list|get|update|delete|releases|rollback|deploy ...`: static
+ * sites and their releases over the API (cli/site_cmd.c). */
+int cli_site(int argc, char **argv);
+
+/* `ferry site invalidate ...` and `ferry site invalidations ...` (cli/site_invalidate_cmd.c):
+ * cli_site() hands them over untouched, argv[0] being "invalidate" / "invalidations". */
+int cli_site_invalidate(int argc, char **argv);
+int cli_site_invalidations(int argc, char **argv);
+
 /*
  * The data directory: --data wins (passed as `flag`, may be NULL), then
  * $FERRY_DATA, then $XDG_DATA_HOME/ferry, then $HOME/.local/share/ferry.

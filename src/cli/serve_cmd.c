@@ -1,7 +1,8 @@
 /*
  * serve_cmd.c — `ferry serve`: the daemon. Opens the engine (store, recovery), makes
- * the admin token on the first start, serves the API, and writes <data>/daemon.url so
- * the CLI and the git hooks on this machine find it (the port may be the kernel's
+ * the admin token on the first start, serves the sites (the edge, on an address of its
+ * own) and the API, and writes <data>/daemon.url and <data>/edge.url so the CLI, the
+ * git hooks and people on this machine find them (the ports may be the kernel's
  * pick). SIGTERM and SIGINT stop it cleanly: running actions are stopped and
  * recorded, daemon.url is removed, the exit status is 0.
  */
@@ -17,19 +18,23 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "engine/engine.h"
+#include "sites/edge.h"
 #include "store/token.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
 
 static const char usage[] =
         "usage: ferry serve [--data DIR] [--listen ADDR:PORT] [--max-builds N] [--no-sandbox]\n"
-        "                   [--keep-artifacts N]\n"
+        "                   [--keep-artifacts N] [--edge ADDR:PORT]\n"
         "\n"
-        "Runs the ferry daemon: pipelines, their executions and the HTTP API.\n"
+        "Runs the ferry daemon: pipelines, their executions, the HTTP API and the edge\n"
+        "server that serves the sites.\n"
         "  --data DIR         data directory (default: $FERRY_DATA, else\n"
         "                     $XDG_DATA_HOME/ferry, else ~/.local/share/ferry)\n"
         "  --listen ADDR:PORT where the API listens (default " API_LISTEN_DEFAULT "; port 0:\n"
         "                     any free port)\n"
+        "  --edge ADDR:PORT   where the sites are served (default " EDGE_LISTEN_DEFAULT ";\n"
+        "                     port 0: any free port)\n"
         "  --max-builds N     builds run at once (default: the number of cores)\n"
         "  --no-sandbox       run builds without bubblewrap (it is used when installed)\n"
         "  --keep-artifacts N keep the artifacts of each pipeline's N newest finished\n"
@@ -37,7 +42,8 @@ static const char usage[] =
         "\n"
         "On its first start it writes an admin token to DIR/admin.token (mode 0600),\n"
         "which the ferry commands on this machine use. It writes its URL to\n"
-        "DIR/daemon.url while it runs. SIGTERM or Ctrl-C stops it.\n";
+        "DIR/daemon.url and the edge's to DIR/edge.url while it runs. SIGTERM or\n"
+        "Ctrl-C stops it.\n";
 
 static struct engine *volatile running_engine;
 
@@ -109,8 +115,26 @@ static int admin_token(struct engine *e, const char *data)
 	return 0;
 }
 
-static int serve(const char *data, const char *listen, int max_builds, int no_sandbox,
-                 int keep_artifacts)
+/* Writes "<url>\n" to <data>/<file>. */
+static int write_url(const char *path, const char *url)
+{
+	struct err err;
+	char *line = xasprintf("%s\n", url);
+	int rc = fs_write_atomic(path, line, strlen(line), 0644, &err);
+	free(line);
+	if (rc < 0)
+		fprintf(stderr, "ferry serve: %s\n", err.msg);
+	return rc;
+}
+
+static void remove_url(const char *path)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		fprintf(stderr, "ferry serve: removing %s: %s\n", path, strerror(errno));
+}
+
+static int serve(const char *data, const char *listen, const char *edge_listen, int max_builds,
+                 int no_sandbox, int keep_artifacts)
 {
 	struct err err;
 	char *self = fs_realpath("/proc/self/exe", &err);
@@ -120,7 +144,9 @@ static int serve(const char *data, const char *listen, int max_builds, int no_sa
 	}
 	struct engine *e = NULL;
 	struct api *api = NULL;
+	struct edge *edge = NULL;
 	char *url_path = fs_join(data, CLI_URL_FILE), *url = NULL;
+	char *edge_url_path = fs_join(data, EDGE_URL_FILE), *edge_url = NULL;
 	int status = 1;
 	struct engine_opts eo = {.data_dir = data,
 	                         .self_exe = self,
@@ -140,32 +166,43 @@ static int serve(const char *data, const char *listen, int max_builds, int no_sa
 	}
 	if (admin_token(e, data) < 0)
 		goto out;
-	if (api_open(e, &(struct api_opts){.listen = listen, .log = &daemon_log}, &api, &err) < 0) {
+	/* the edge first: the api hands it invalidations */
+	struct edge_opts go = {.listen = edge_listen, .data_dir = data, .log = &daemon_log};
+	if (edge_open(&go, &edge, &err) < 0) {
 		fprintf(stderr, "ferry serve: %s\n", err.msg);
 		goto out;
 	}
+	struct api_opts ao = {.listen = listen, .log = &daemon_log, .edge = edge};
+	if (api_open(e, &ao, &api, &err) < 0) {
+		fprintf(stderr, "ferry serve: %s\n", err.msg);
+		goto out;
+	}
+	edge_url = local_url(edge_listen, edge_port(edge));
+	if (write_url(edge_url_path, edge_url) < 0)
+		goto out;
 	url = local_url(listen, api_port(api));
-	char *line = xasprintf("%s\n", url);
-	int wrc = fs_write_atomic(url_path, line, strlen(line), 0644, &err);
-	free(line);
-	if (wrc < 0) {
-		fprintf(stderr, "ferry serve: %s\n", err.msg);
+	if (write_url(url_path, url) < 0)
 		goto out;
-	}
-	fprintf(stderr, "ferry: serving %s (data %s)\n", url, data);
+	fprintf(stderr, "ferry: serving %s, sites on %s (data %s)\n", url, edge_url, data);
 	engine_run(e);
 	status = 0;
 out:
 	running_engine = NULL;
 	api_stop(api);
+	edge_stop(edge);
 	engine_free(e);
 	api_free(api);
-	if (url && unlink(url_path) < 0 && errno != ENOENT)
-		fprintf(stderr, "ferry serve: removing %s: %s\n", url_path, strerror(errno));
+	edge_free(edge);
+	if (url)
+		remove_url(url_path);
+	if (edge_url)
+		remove_url(edge_url_path);
 	if (status == 0)
 		fputs("ferry: stopped\n", stderr);
 	free(url);
 	free(url_path);
+	free(edge_url);
+	free(edge_url_path);
 	free(self);
 	return status;
 }
@@ -173,6 +210,7 @@ out:
 int cli_serve(int argc, char **argv)
 {
 	const char *data = NULL, *listen = API_LISTEN_DEFAULT, *max = NULL;
+	const char *edge_listen = EDGE_LISTEN_DEFAULT;
 	int no_sandbox = 0;
 	const char *keep = NULL;
 	struct cli_opt opts[] = {
@@ -181,6 +219,7 @@ int cli_serve(int argc, char **argv)
 	        {"--max-builds", "N", &max, NULL, NULL},
 	        {"--no-sandbox", NULL, NULL, &no_sandbox, NULL},
 	        {"--keep-artifacts", "N", &keep, NULL, NULL},
+	        {"--edge", "ADDR:PORT", &edge_listen, NULL, NULL},
 	};
 	struct strv pos = STRV_INIT;
 	unsigned seen = 0;
@@ -206,6 +245,9 @@ int cli_serve(int argc, char **argv)
 		                       keep);
 	if (!strrchr(listen, ':'))
 		return cli_usage_error("serve", usage, "--listen: \"%s\" is not ADDR:PORT", listen);
+	if (!strrchr(edge_listen, ':'))
+		return cli_usage_error("serve", usage, "--edge: \"%s\" is not ADDR:PORT",
+		                       edge_listen);
 	char *dir = cli_data_dir(data);
 	struct err err;
 	if (fs_mkdir_p(dir, 0700, &err) < 0) {
@@ -219,7 +261,7 @@ int cli_serve(int argc, char **argv)
 		fprintf(stderr, "ferry serve: %s\n", err.msg);
 		return 1;
 	}
-	rc = serve(abs, listen, (int)max_builds, no_sandbox, (int)keep_artifacts);
+	rc = serve(abs, listen, edge_listen, (int)max_builds, no_sandbox, (int)keep_artifacts);
 	free(abs);
 	return rc;
 }

@@ -121,6 +121,15 @@ int http_server_route(struct http_server *, const char *method, const char *patt
 FERRY_MUST_CHECK
 int http_server_add_route(struct http_server *, const struct http_route *, struct err *err);
 
+/* Handles every request no route matches — any method, any path, "/" and paths with
+ * empty segments included — instead of the 404 and 405 answers: for a server whose
+ * paths are data (the edge, sites/edge.h). Its requests have no {name} parameters;
+ * their segments are decoded and checked as usual. body_max 0: HTTP_BODY_MAX_DEFAULT.
+ * Before http_server_start(); one per server. */
+FERRY_MUST_CHECK
+int http_server_fallback(struct http_server *, http_handler_fn *handler, void *ctx, size_t body_max,
+                         struct err *err);
+
 /* Binds opts.listen and starts serving. "listen 127.0.0.1:8080: address already in use" and
  * the like on failure. */
 FERRY_MUST_CHECK

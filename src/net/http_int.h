@@ -137,6 +137,7 @@ struct http_server {
 	char *listen;
 	struct route routes[HTTP_ROUTES_MAX];
 	size_t nroutes;
+	struct route fallback; /* handler NULL: none (http_server_fallback()) */
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	bool quiesced;

@@ -164,6 +164,8 @@ static void begin(struct http_server *srv, struct http_request *req, struct MHD_
 		return;
 	}
 	req->route = router_find(srv, req, allow, sizeof allow);
+	if (!req->route && srv->fallback.handler)
+		req->route = &srv->fallback;
 	if (!req->route) {
 		char msg[ERR_MSG_MAX];
 		if (!allow[0]) {
@@ -459,6 +461,21 @@ int http_server_route(struct http_server *srv, const char *method, const char *p
 	return http_server_add_route(srv, &r, err);
 }
 
+int http_server_fallback(struct http_server *srv, http_handler_fn *handler, void *ctx,
+                         size_t body_max, struct err *err)
+{
+	if (srv->daemon || srv->stopped)
+		return err_set(err, "fallback route: add it before starting the server");
+	if (srv->fallback.handler || !handler)
+		return err_set(err, "fallback route: one per server, with a handler");
+	srv->fallback.method = xstrdup("*");
+	srv->fallback.pattern = xstrdup("*");
+	srv->fallback.handler = handler;
+	srv->fallback.ctx = ctx;
+	srv->fallback.body_max = body_max ? body_max : HTTP_BODY_MAX_DEFAULT;
+	return 0;
+}
+
 int http_server_start(struct http_server *srv, struct err *err)
 {
 	if (srv->daemon || srv->stopped)
@@ -579,6 +596,7 @@ void http_server_free(struct http_server *srv)
 	http_server_stop(srv, 0);
 	for (size_t i = 0; i < srv->nroutes; i++)
 		route_free(&srv->routes[i]);
+	route_free(&srv->fallback);
 	pthread_cond_destroy(&srv->idle);
 	pthread_mutex_destroy(&srv->mu);
 	free(srv->listen);

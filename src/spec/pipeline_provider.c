@@ -133,7 +133,7 @@ static const struct pl_provider providers[] = {
          codebuild_keys},
         {PL_KIND_S3_SOURCE, PL_CAT_SOURCE, "AWS", "S3", "1", 0, 0, 1, 1, 0, 0, s3_source_vars,
          s3_source_keys},
-        {PL_KIND_S3_DEPLOY, PL_CAT_DEPLOY, "AWS", "S3", "1", 1, 1, 0, 0, 0, 0, no_vars,
+        {PL_KIND_S3_DEPLOY, PL_CAT_DEPLOY, "AWS", "S3", "1", 1, 1, 0, 0, 1, 0, no_vars,
          s3_deploy_keys},
         {PL_KIND_CODEDEPLOY, PL_CAT_DEPLOY, "AWS", "CodeDeploy", "1", 1, 1, 0, 0, 0, 0, no_vars,
          codedeploy_keys},

@@ -21,27 +21,37 @@
 #include "store/store.h"
 
 enum store_site_visibility {
-	STORE_SITE_IMMEDIATE = 0,    /* a deploy is served at once (default) */
-	STORE_SITE_CACHED = 1,       /* CloudFront-like: cached objects are served until an
-	                                invalidation or their TTL expires */
+	STORE_SITE_IMMEDIATE = 0, /* a deploy is served at once (default) */
+	STORE_SITE_CACHED = 1,    /* CloudFront-like: cached objects are served until an
+	                             invalidation or their TTL expires */
 };
 
 struct store_site {
 	char *name;
-	char *host;       /* Host header it answers to, NULL: path prefix /<name>/ only */
-	char *index_doc;  /* "index.html" */
-	char *error_doc;  /* custom 404 page, NULL: none */
-	int spa;          /* unknown paths without an extension get index_doc (200) */
-	int keep;         /* releases kept for rollback (>= 1) */
-	int visibility;   /* enum store_site_visibility */
-	int default_ttl;  /* seconds a cached object lives without Cache-Control (CACHED mode) */
+	char *host;      /* Host header it answers to, NULL: path prefix /<name>/ only */
+	char *index_doc; /* "index.html" */
+	char *error_doc; /* custom 404 page, NULL: none */
+	int spa;         /* unknown paths without an extension get index_doc (200) */
+	int keep;        /* releases kept for rollback (>= 1) */
+	int visibility;  /* enum store_site_visibility */
+	int default_ttl; /* seconds a cached object lives without Cache-Control (CACHED mode) */
 	int64_t created_ms;
 };
 
-/* 0, STORE_CONFLICT (name taken), -1. */
-FERRY_MUST_CHECK int store_site_create(struct store *st, const struct store_site *s, struct err *err);
-/* Replaces the settings (not the name). 0, STORE_NOT_FOUND, -1. */
-FERRY_MUST_CHECK int store_site_update(struct store *st, const struct store_site *s, struct err *err);
+#define STORE_SITE_NAME_MIN 3
+#define STORE_SITE_NAME_MAX 63
+
+/* 0 when `name` is a valid site name (3–63 of [a-z0-9.-], starting and ending with a
+ * letter or digit, no "..", as S3's bucket names); -1 with `err` saying why. */
+FERRY_MUST_CHECK int store_site_name_check(const char *name, struct err *err);
+
+/* 0, STORE_CONFLICT (name or host taken; err says which), -1. */
+FERRY_MUST_CHECK int store_site_create(struct store *st, const struct store_site *s,
+                                       struct err *err);
+/* Replaces the settings (not the name). 0, STORE_NOT_FOUND, STORE_CONFLICT (host
+ * taken), -1. */
+FERRY_MUST_CHECK int store_site_update(struct store *st, const struct store_site *s,
+                                       struct err *err);
 /* 0, STORE_NOT_FOUND, -1. */
 FERRY_MUST_CHECK
 int store_site_get(struct store *st, const char *name, struct store_site *out, struct err *err);
@@ -55,13 +65,14 @@ void store_site_list_free(struct store_site *s, size_t n);
 
 struct store_release {
 	char *site;
-	int64_t number;      /* 1, 2, ... per site */
-	char *dir;           /* its directory (absolute) */
-	char *source;        /* what it came from: "pipeline P execution E action A", "rollback to 3", "cli" */
-	char *revision;      /* commit id when known, NULL */
+	int64_t number; /* 1, 2, ... per site */
+	char *dir;      /* its directory (absolute) */
+	char *source;   /* what it came from: "pipeline P execution E action A", "rollback to 3",
+	                   "cli" */
+	char *revision; /* commit id when known, NULL */
 	char *cache_control; /* CacheControl of the deploy, NULL: none */
 	int64_t files, bytes;
-	int live;            /* 1: the one served */
+	int live; /* 1: the one served */
 	int64_t created_ms;
 };
 
@@ -84,10 +95,10 @@ void store_release_list_free(struct store_release *r, size_t n);
 
 struct store_invalidation {
 	char *site;
-	char *id;               /* 14 characters of [A-Z0-9], like CloudFront's */
+	char *id; /* 14 characters of [A-Z0-9], like CloudFront's */
 	char *caller_reference;
-	char *paths;            /* JSON array of the paths */
-	char *status;           /* "InProgress" or "Completed" */
+	char *paths;  /* JSON array of the paths */
+	char *status; /* "InProgress" or "Completed" */
 	int64_t created_ms;
 };
 

@@ -83,6 +83,22 @@ static const char *const migrations[] = {
         "CREATE TABLE poll_state(pipeline TEXT NOT NULL REFERENCES pipelines(name)"
         " ON DELETE CASCADE, action TEXT NOT NULL, last_commit TEXT NOT NULL,"
         " PRIMARY KEY(pipeline, action));",
+        /* 4: sites, their releases and invalidations (store/sites.c). A site's
+         * `next_release` numbers releases, so a number is never handed out twice even
+         * after the release is pruned; at most one release per site is live. */
+        "CREATE TABLE sites(name TEXT PRIMARY KEY, host TEXT UNIQUE, index_doc TEXT NOT NULL,"
+        " error_doc TEXT, spa INTEGER NOT NULL, keep INTEGER NOT NULL,"
+        " visibility INTEGER NOT NULL, default_ttl INTEGER NOT NULL,"
+        " next_release INTEGER NOT NULL DEFAULT 1, created_ms INTEGER NOT NULL);"
+        "CREATE TABLE releases(site TEXT NOT NULL REFERENCES sites(name) ON DELETE CASCADE,"
+        " number INTEGER NOT NULL, dir TEXT NOT NULL, source TEXT, revision TEXT,"
+        " cache_control TEXT, files INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+        " live INTEGER NOT NULL, created_ms INTEGER NOT NULL, PRIMARY KEY(site, number));"
+        "CREATE UNIQUE INDEX releases_live ON releases(site) WHERE live = 1;"
+        "CREATE TABLE invalidations(site TEXT NOT NULL REFERENCES sites(name)"
+        " ON DELETE CASCADE, id TEXT NOT NULL, caller_reference TEXT NOT NULL,"
+        " paths TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+        " PRIMARY KEY(site, id), UNIQUE(site, caller_reference));",
 };
 
 #define MIGRATIONS_N ((int)(sizeof migrations / sizeof migrations[0]))

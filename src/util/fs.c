@@ -168,6 +168,24 @@ char *fs_join(const char *a, const char *b)
 	return xasprintf("%.*s/%s", (int)la, a, b);
 }
 
+int fs_plain_relative(const char *rel)
+{
+	size_t len = strlen(rel);
+	if (len && rel[len - 1] == '/')
+		len--;
+	if (len == 0 || rel[0] == '/')
+		return 0;
+	for (size_t i = 0; i < len;) {
+		size_t n = 0;
+		while (i + n < len && rel[i + n] != '/')
+			n++;
+		if (n == 0 || (n == 1 && rel[i] == '.') || (n == 2 && !strncmp(rel + i, "..", 2)))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
 int fs_is_within(const char *root, const char *path)
 {
 	size_t n = strlen(root);

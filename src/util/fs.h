@@ -38,6 +38,11 @@ int fs_rm_rf(const char *path, struct err *err);
 /* "a" + "/" + "b" (b absolute → b). */
 char *fs_join(const char *a, const char *b);
 
+/* 1 when `rel` is relative and each of its parts is a plain name (not "", "." or
+ * ".."): the check every member name of an archive passes before it is written.
+ * A directory's one trailing slash is allowed. */
+int fs_plain_relative(const char *rel);
+
 /* 1 when `path` equals `root` or lies below it (both canonical absolute paths). */
 int fs_is_within(const char *root, const char *path);
 

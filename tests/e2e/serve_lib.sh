@@ -36,7 +36,7 @@ trap stop_daemon EXIT
 # start_daemon [SERVE-OPTION]... — waits up to 15 s for daemon.url; returns 1 without it
 start_daemon() {
 	rm -f "$FERRY_DATA/daemon.url"
-	"$FERRY" serve --data "$FERRY_DATA" --listen 127.0.0.1:0 "$@" >>"$W/serve.log" 2>&1 &
+	"$FERRY" serve --data "$FERRY_DATA" --listen 127.0.0.1:0 --edge 127.0.0.1:0 "$@" >>"$W/serve.log" 2>&1 &
 	DAEMON_PID=$!
 	for _ in $(seq 300); do
 		[ -s "$FERRY_DATA/daemon.url" ] && break

@@ -617,6 +617,58 @@ static void test_respond_file_range(void **state)
 	tu_rmdir(dir);
 }
 
+static void h_fallback(struct http_request *req, void *ctx)
+{
+	(void)ctx;
+	json_t *segs = json_array();
+	for (size_t i = 0; i < http_request_segment_count(req); i++)
+		json_array_append_new(segs, json_string(http_request_segment(req, i)));
+	http_respond_json(req, 200,
+	                  json_pack("{s:s,s:s,s:o}", "method", http_request_method(req), "path",
+	                            http_request_path(req), "segments", segs));
+}
+
+/* A fallback takes every request no route matches (any method, "/", a trailing slash),
+ * routes still win, and ".." is refused before it. */
+static void test_fallback_route(void **state)
+{
+	(void)state;
+	struct http_server *s =
+	        http_server_new(&(struct http_server_opts){.listen = "127.0.0.1:0"});
+	struct err err;
+	assert_int_equal(http_server_route(s, "GET", "/hello", h_hello, NULL, &err), 0);
+	assert_int_equal(http_server_fallback(s, h_fallback, NULL, 0, &err), 0);
+	assert_int_equal(http_server_fallback(s, h_fallback, NULL, 0, &err), -1);
+	assert_int_equal(http_server_start(s, &err), 0);
+	struct http_reply rep;
+	static const char *const cases[][3] = {
+	        {"GET", "/", "[]"},
+	        {"GET", "/site/dir/", "[\"site\",\"dir\",\"\"]"},
+	        {"DELETE", "/a%20b", "[\"a b\"]"},
+	};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(th_call(s, cases[i][0], cases[i][1], NULL, NULL, &rep), 200);
+		json_t *j = th_json(&rep);
+		assert_string_equal(json_string_value(json_object_get(j, "method")), cases[i][0]);
+		char *segs = json_dumps(json_object_get(j, "segments"), JSON_COMPACT);
+		assert_string_equal(segs, cases[i][2]);
+		free(segs);
+		json_decref(j);
+		http_reply_free(&rep);
+	}
+	assert_int_equal(th_call(s, "GET", "/hello", NULL, NULL, &rep), 200);
+	assert_non_null(strstr(rep.body, "world"));
+	http_reply_free(&rep);
+	int fd = th_connect(s);
+	const char *dots = "GET /a/%2e%2e/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	th_send(fd, dots, strlen(dots));
+	char *answer = th_recv(fd, NULL);
+	assert_int_equal(strncmp(answer, "HTTP/1.1 400", 12), 0);
+	free(answer);
+	close(fd);
+	http_server_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +699,7 @@ int main(void)
 	        cmocka_unit_test(test_idle_connection_times_out),
 	        cmocka_unit_test(test_connection_limit),
 	        cmocka_unit_test(test_respond_file_range),
+	        cmocka_unit_test(test_fallback_route),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
