@@ -3,7 +3,7 @@
 # example static site (examples/static-site) in a scratch copy, in the sandbox when
 # bubblewrap is installed, then shows the artifact it produced; then runs the same
 # site through a pipeline on `ferry serve`: a push to a repository the daemon keeps
-# starts Source → Build.
+# starts Source → Build → Deploy, the edge serves the site, and a second push changes it.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$ROOT/build/demo # kept after the demo, so its result can be looked at
@@ -36,21 +36,45 @@ done
 echo "daemon at $(cat "$DATA/daemon.url") (log: $WORK/serve.log)"
 git init -q --bare -b main "$DATA/repos/static-site.git"
 "$FERRY" hook install "$DATA/repos/static-site.git" --data "$DATA"
+"$FERRY" site create static-site --data "$DATA" >/dev/null
 "$FERRY" pipeline create "$ROOT/examples/static-site/pipeline.yml" --no-start --data "$DATA" >/dev/null
-echo "pipeline static-site created from examples/static-site/pipeline.yml; pushing main"
+echo "site static-site and pipeline static-site (Source → Build → Deploy) created; pushing main"
+SITE_URL="$(cat "$DATA/edge.url")/static-site/"
+
+# wait_done PREVIOUS-ID — until an execution newer than PREVIOUS-ID has finished; prints its id
+wait_done() {
+	i=0
+	while :; do
+		done_id=$("$FERRY" pipeline executions static-site --json --data "$DATA" |
+			python3 -c 'import json,sys; s=json.load(sys.stdin)["pipelineExecutionSummaries"]; print(s[0]["pipelineExecutionId"] if s and s[0]["pipelineExecutionId"] != sys.argv[1] and s[0]["status"] not in ("InProgress","Stopping") else "")' "$1")
+		[ -n "$done_id" ] && { echo "$done_id"; return 0; }
+		i=$((i + 1)); [ $i -lt 1200 ] || { echo "the execution did not finish" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+# show_page — the served page's title and first paragraph
+show_page() {
+	python3 -c 'import re,sys,urllib.request; t=urllib.request.urlopen(sys.argv[1]).read().decode(); print("   ", " | ".join(re.findall(r"<(?:title|h1|p)>(.*?)</", t)[:3]))' "$SITE_URL"
+}
+
 cd "$WORK/site-src"
 git push -q "$DATA/repos/static-site.git" main
-# the push started an execution: wait for it to finish
-id=""
-i=0
-while :; do
-	id=$("$FERRY" pipeline executions static-site --json --data "$DATA" |
-		python3 -c 'import json,sys; s=json.load(sys.stdin)["pipelineExecutionSummaries"]; print(s[0]["pipelineExecutionId"] if s and s[0]["status"] not in ("InProgress","Stopping") else "")')
-	[ -n "$id" ] && break
-	i=$((i + 1)); [ $i -lt 1200 ] || { echo "the execution did not finish"; exit 1; }
-	sleep 0.1
-done
+id=$(wait_done none)
 "$FERRY" pipeline state static-site --data "$DATA"
 echo
 echo "== its build log (ferry logs $id Build)"
-"$FERRY" logs "$id" Build --data "$DATA" | tail -15
+"$FERRY" logs "$id" Build --data "$DATA" | tail -6
+echo
+echo "== the site, served by the edge: $SITE_URL"
+show_page
+
+echo
+echo "== a second push changes the page"
+sed -i 's|</h1>|</h1>\n<p>Changed by a second push.</p>|' site/index.html
+git -c user.name=demo -c user.email=demo@example.com commit -qam "a second version"
+git push -q "$DATA/repos/static-site.git" main
+id2=$(wait_done "$id")
+"$FERRY" site releases static-site --data "$DATA"
+echo "$SITE_URL now serves:"
+show_page
+echo "(while a daemon runs on $DATA: ferry site rollback static-site --data $DATA goes back to release 1)"
