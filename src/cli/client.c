@@ -258,3 +258,67 @@ int cli_args(int argc, char **argv, const struct cli_opt *opts, size_t nopts, st
 	}
 	return 0;
 }
+
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t nopts, struct strv *pos,
+              unsigned *seen, const char *cmd, const char *usage)
+{
+	int rc = cli_args(argc, argv, opts, nopts, pos, seen, cmd, usage);
+	if (rc == 3) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	return rc ? rc : -1;
+}
+
+int cli_sub_args(const struct cli_cmd *cmd, int argc, char **argv, struct strv *args,
+                 unsigned *seen, const struct cli_sub **sub)
+{
+	struct strv pos = STRV_INIT;
+	const struct cli_sub *s = NULL;
+	char name[64];
+	int rc = cli_parse(argc, argv, cmd->opts, cmd->nopts, &pos, seen, cmd->name, cmd->usage);
+	if (rc >= 0)
+		goto out;
+	if (!pos.n) {
+		rc = cli_usage_error(cmd->name, cmd->usage, "missing subcommand");
+		goto out;
+	}
+	for (size_t i = 0; i < cmd->nsubs && !s; i++) {
+		const struct cli_sub *e =
+		        (const struct cli_sub *)((const char *)cmd->subs + i * cmd->sub_size);
+		if (!strcmp(e->name, pos.v[0]))
+			s = e;
+	}
+	if (!s) {
+		rc = cli_usage_error(cmd->name, cmd->usage, "unknown subcommand \"%s\"", pos.v[0]);
+		goto out;
+	}
+	for (size_t i = 1; i < pos.n; i++)
+		strv_push(args, pos.v[i]);
+	snprintf(name, sizeof name, "%s %s", cmd->name, s->name);
+	if (args->n < s->min_pos) {
+		const char *missing = s->args; /* the words not given */
+		for (size_t i = 0; i < args->n && !cmd->missing_all; i++)
+			missing += strcspn(missing, " ") + 1;
+		rc = cli_usage_error(name, cmd->usage, "missing %s (ferry %s %s %s)", missing,
+		                     cmd->name, s->name, s->args);
+		goto out;
+	}
+	if (args->n > s->max_pos) {
+		rc = cli_usage_error(name, cmd->usage, "unexpected argument \"%s\"",
+		                     args->v[s->max_pos]);
+		goto out;
+	}
+	unsigned extra = *seen & ~(s->allowed | cmd->always);
+	for (size_t i = 0; i < cmd->nopts; i++)
+		if (extra & (1u << i)) {
+			rc = cli_usage_error(name, cmd->usage, "%s does not go with `ferry %s %s`",
+			                     cmd->opts[i].name, cmd->name, s->name);
+			goto out;
+		}
+	*sub = s;
+	rc = -1;
+out:
+	strv_free(&pos);
+	return rc;
+}

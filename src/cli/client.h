@@ -87,6 +87,39 @@ int cli_args(int argc, char **argv, const struct cli_opt *opts, size_t nopts, st
 FERRY_PRINTF(3, 4)
 int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...);
 
+/* cli_args(), with -h/--help answered by `usage` on stdout. Returns -1 when the command
+ * goes on; else its exit status: 0 after the help, 2 after a usage error. */
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t nopts, struct strv *pos,
+              unsigned *seen, const char *cmd, const char *usage);
+
+/* A subcommand, `ferry CMD SUB ARGS...`: the first member of each entry of a command's
+ * table (the rest, such as what runs it, is the command's). */
+struct cli_sub {
+	const char *name;
+	size_t min_pos, max_pos; /* how many ARGS */
+	unsigned allowed;        /* the options it takes (bits of opts) besides `always` */
+	const char *args;        /* the ARGS' names, "NAME ID", for messages */
+};
+
+struct cli_cmd {
+	const char *name; /* "site" */
+	const char *usage;
+	const struct cli_opt *opts;
+	size_t nopts;
+	unsigned always;  /* options every subcommand takes (--data, --url) */
+	const void *subs; /* nsubs entries, sub_size bytes apart, each starting with a */
+	size_t nsubs;     /* struct cli_sub */
+	size_t sub_size;
+	int missing_all; /* a missing argument names all of ARGS, not only those not given */
+};
+
+/* Parses argv (cli_parse()), finds SUB in cmd's table, puts ARGS in *args and checks
+ * their number and that only the subcommand's options were given (*seen: those given).
+ * Returns -1 with *sub set when the command goes on; else the exit status as
+ * cli_parse(). */
+int cli_sub_args(const struct cli_cmd *cmd, int argc, char **argv, struct strv *args,
+                 unsigned *seen, const struct cli_sub **sub);
+
 /* A whole number in [min, max]; -1 when `s` is not one. */
 int cli_int(const char *s, long min, long max, long *out);
 

@@ -54,56 +54,38 @@ static const char usage[] =
 #define B(o) (1u << (o))
 
 static const struct sub {
-	const char *name;
+	struct cli_sub h; /* first */
 	int (*run)(struct plc_args *);
-	size_t min_pos, max_pos;
-	unsigned allowed; /* besides --data and --url */
-	const char *args;
 } subs[] = {
-        {"create", plc_create, 1, 1, B(PO_NO_START), "FILE"},
-        {"update", plc_update, 1, 1, 0, "FILE"},
-        {"get", plc_get, 1, 1, B(PO_VERSION) | B(PO_JSON), "NAME"},
-        {"list", plc_list, 0, 0, B(PO_JSON), ""},
-        {"delete", plc_delete, 1, 1, 0, "NAME"},
-        {"start", plc_start, 1, 1, B(PO_COMMIT) | B(PO_VAR), "NAME"},
-        {"state", plc_state, 1, 1, B(PO_JSON), "NAME"},
-        {"executions", plc_executions, 1, 1, B(PO_MAX) | B(PO_JSON), "NAME"},
-        {"execution", plc_execution, 2, 2, B(PO_JSON), "NAME ID"},
-        {"retry", plc_retry, 3, 3, B(PO_ALL), "NAME STAGE EXECUTION"},
-        {"stop", plc_stop, 2, 2, B(PO_ABANDON) | B(PO_REASON), "NAME EXECUTION"},
-        {"disable-transition", plc_disable_transition, 2, 2, B(PO_REASON) | B(PO_OUTBOUND),
-         "NAME STAGE"},
-        {"enable-transition", plc_enable_transition, 2, 2, B(PO_OUTBOUND), "NAME STAGE"},
-        {"approve", plc_approve, 3, 3, B(PO_COMMENT) | B(PO_TOKEN), "NAME STAGE ACTION"},
-        {"reject", plc_reject, 3, 3, B(PO_COMMENT) | B(PO_TOKEN), "NAME STAGE ACTION"},
-        {"triggers", plc_triggers, 1, 1, B(PO_MAX) | B(PO_JSON), "NAME"},
-        {"webhook-secret", plc_webhook_secret, 1, 1, B(PO_ROTATE), "NAME"},
+        {{"create", 1, 1, B(PO_NO_START), "FILE"}, plc_create},
+        {{"update", 1, 1, 0, "FILE"}, plc_update},
+        {{"get", 1, 1, B(PO_VERSION) | B(PO_JSON), "NAME"}, plc_get},
+        {{"list", 0, 0, B(PO_JSON), ""}, plc_list},
+        {{"delete", 1, 1, 0, "NAME"}, plc_delete},
+        {{"start", 1, 1, B(PO_COMMIT) | B(PO_VAR), "NAME"}, plc_start},
+        {{"state", 1, 1, B(PO_JSON), "NAME"}, plc_state},
+        {{"executions", 1, 1, B(PO_MAX) | B(PO_JSON), "NAME"}, plc_executions},
+        {{"execution", 2, 2, B(PO_JSON), "NAME ID"}, plc_execution},
+        {{"retry", 3, 3, B(PO_ALL), "NAME STAGE EXECUTION"}, plc_retry},
+        {{"stop", 2, 2, B(PO_ABANDON) | B(PO_REASON), "NAME EXECUTION"}, plc_stop},
+        {{"disable-transition", 2, 2, B(PO_REASON) | B(PO_OUTBOUND), "NAME STAGE"},
+         plc_disable_transition},
+        {{"enable-transition", 2, 2, B(PO_OUTBOUND), "NAME STAGE"}, plc_enable_transition},
+        {{"approve", 3, 3, B(PO_COMMENT) | B(PO_TOKEN), "NAME STAGE ACTION"}, plc_approve},
+        {{"reject", 3, 3, B(PO_COMMENT) | B(PO_TOKEN), "NAME STAGE ACTION"}, plc_reject},
+        {{"triggers", 1, 1, B(PO_MAX) | B(PO_JSON), "NAME"}, plc_triggers},
+        {{"webhook-secret", 1, 1, B(PO_ROTATE), "NAME"}, plc_webhook_secret},
 };
 
-static int check_args(struct plc_args *a, const struct sub *s, const struct cli_opt *opts)
+/* What the table cannot say. */
+static int check_args(const struct plc_args *a, const struct sub *s)
 {
 	char cmd[64];
-	snprintf(cmd, sizeof cmd, "pipeline %s", s->name);
-	if (a->pos.n < s->min_pos) {
-		const char *missing = s->args; /* the words not given */
-		for (size_t i = 0; i < a->pos.n; i++)
-			missing += strcspn(missing, " ") + 1;
-		return cli_usage_error(cmd, usage, "missing %s (ferry pipeline %s %s)", missing,
-		                       s->name, s->args);
-	}
-	if (a->pos.n > s->max_pos)
-		return cli_usage_error(cmd, usage, "unexpected argument \"%s\"",
-		                       a->pos.v[s->max_pos]);
-	unsigned extra = a->seen & ~(s->allowed | B(PO_DATA) | B(PO_URL));
-	for (unsigned i = 0; i < PO_COUNT; i++)
-		if (extra & B(i))
-			return cli_usage_error(cmd, usage,
-			                       "%s does not go with `ferry pipeline %s`",
-			                       opts[i].name, s->name);
-	if (!strcmp(s->name, "reject") && !a->comment)
+	snprintf(cmd, sizeof cmd, "pipeline %s", s->h.name);
+	if (!strcmp(s->h.name, "reject") && !a->comment)
 		return cli_usage_error(cmd, usage,
 		                       "--comment TEXT is required (say why it is rejected)");
-	if (!strcmp(s->name, "disable-transition") && !a->reason)
+	if (!strcmp(s->h.name, "disable-transition") && !a->reason)
 		return cli_usage_error(cmd, usage,
 		                       "--reason TEXT is required (say why executions "
 		                       "are held)");
@@ -130,38 +112,23 @@ int cli_pipeline(int argc, char **argv)
 	        [PO_COMMENT] = {"--comment", "TEXT", &a.comment, NULL, NULL},
 	        [PO_TOKEN] = {"--token", "T", &a.token, NULL, NULL},
 	};
-	struct strv pos = STRV_INIT;
-	int rc = cli_args(argc, argv, opts, PO_COUNT, &pos, &a.seen, "pipeline", usage);
-	const struct sub *s = NULL;
-	if (rc == 3) {
-		fputs(usage, stdout);
-		rc = 0;
-		goto out;
+	const struct cli_cmd cmd = {.name = "pipeline",
+	                            .usage = usage,
+	                            .opts = opts,
+	                            .nopts = PO_COUNT,
+	                            .always = B(PO_DATA) | B(PO_URL),
+	                            .subs = subs,
+	                            .nsubs = sizeof subs / sizeof subs[0],
+	                            .sub_size = sizeof subs[0]};
+	const struct cli_sub *h = NULL;
+	int rc = cli_sub_args(&cmd, argc, argv, &a.pos, &a.seen, &h);
+	const struct sub *s = (const struct sub *)h;
+	if (rc < 0 && !(rc = check_args(&a, s))) {
+		a.sub = s->h.name;
+		cli_client_init(&a.c, a.data, a.url);
+		rc = s->run(&a);
+		cli_client_free(&a.c);
 	}
-	if (rc)
-		goto out;
-	if (!pos.n) {
-		rc = cli_usage_error("pipeline", usage, "missing subcommand");
-		goto out;
-	}
-	a.sub = pos.v[0];
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0] && !s; i++)
-		if (!strcmp(subs[i].name, a.sub))
-			s = &subs[i];
-	if (!s) {
-		rc = cli_usage_error("pipeline", usage, "unknown subcommand \"%s\"", a.sub);
-		goto out;
-	}
-	for (size_t i = 1; i < pos.n; i++)
-		strv_push(&a.pos, pos.v[i]);
-	rc = check_args(&a, s, opts);
-	if (rc)
-		goto out;
-	cli_client_init(&a.c, a.data, a.url);
-	rc = s->run(&a);
-	cli_client_free(&a.c);
-out:
-	strv_free(&pos);
 	strv_free(&a.pos);
 	strv_free(&a.vars);
 	return rc;

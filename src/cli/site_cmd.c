@@ -474,38 +474,18 @@ static int deploy(struct site_args *a)
 /* ---- dispatch ---- */
 
 static const struct sub {
-	const char *name;
+	struct cli_sub h; /* first */
 	int (*run)(struct site_args *);
-	size_t npos;
-	unsigned allowed; /* besides --data and --url */
-	const char *args;
 } subs[] = {
-        {"create", create, 1, SETTINGS | B(SO_JSON), "NAME"},
-        {"update", update, 1, SETTINGS | B(SO_JSON), "NAME"},
-        {"list", list, 0, B(SO_JSON), ""},
-        {"get", get, 1, B(SO_JSON), "NAME"},
-        {"delete", delete_site, 1, 0, "NAME"},
-        {"releases", releases, 1, B(SO_JSON), "NAME"},
-        {"rollback", rollback, 1, B(SO_TO), "NAME"},
-        {"deploy", deploy, 2, B(SO_PATH) | B(SO_CACHE_CONTROL), "NAME DIR_OR_ZIP"},
+        {{"create", 1, 1, SETTINGS | B(SO_JSON), "NAME"}, create},
+        {{"update", 1, 1, SETTINGS | B(SO_JSON), "NAME"}, update},
+        {{"list", 0, 0, B(SO_JSON), ""}, list},
+        {{"get", 1, 1, B(SO_JSON), "NAME"}, get},
+        {{"delete", 1, 1, 0, "NAME"}, delete_site},
+        {{"releases", 1, 1, B(SO_JSON), "NAME"}, releases},
+        {{"rollback", 1, 1, B(SO_TO), "NAME"}, rollback},
+        {{"deploy", 2, 2, B(SO_PATH) | B(SO_CACHE_CONTROL), "NAME DIR_OR_ZIP"}, deploy},
 };
-
-static int check_args(const struct site_args *a, const struct sub *s, const struct cli_opt *opts)
-{
-	char cmd[32];
-	snprintf(cmd, sizeof cmd, "site %s", s->name);
-	if (a->pos.n < s->npos)
-		return cli_usage_error(cmd, usage, "missing %s (ferry site %s %s)", s->args,
-		                       s->name, s->args);
-	if (a->pos.n > s->npos)
-		return cli_usage_error(cmd, usage, "unexpected argument \"%s\"", a->pos.v[s->npos]);
-	unsigned extra = a->seen & ~(s->allowed | B(SO_DATA) | B(SO_URL));
-	for (unsigned i = 0; i < SO_COUNT; i++)
-		if (extra & B(i))
-			return cli_usage_error(cmd, usage, "%s does not go with `ferry site %s`",
-			                       opts[i].name, s->name);
-	return 0;
-}
 
 int cli_site(int argc, char **argv)
 {
@@ -532,36 +512,22 @@ int cli_site(int argc, char **argv)
 	        [SO_PATH] = {"--path", "PREFIX", &a.path, NULL, NULL},
 	        [SO_CACHE_CONTROL] = {"--cache-control", "VALUE", &a.cache_control, NULL, NULL},
 	};
-	struct strv pos = STRV_INIT;
-	int rc = cli_args(argc, argv, opts, SO_COUNT, &pos, &a.seen, "site", usage);
-	const struct sub *s = NULL;
-	if (rc == 3) {
-		fputs(usage, stdout);
-		rc = 0;
-		goto out;
+	const struct cli_cmd cmd = {.name = "site",
+	                            .usage = usage,
+	                            .opts = opts,
+	                            .nopts = SO_COUNT,
+	                            .always = B(SO_DATA) | B(SO_URL),
+	                            .subs = subs,
+	                            .nsubs = sizeof subs / sizeof subs[0],
+	                            .sub_size = sizeof subs[0],
+	                            .missing_all = 1};
+	const struct cli_sub *s = NULL;
+	int rc = cli_sub_args(&cmd, argc, argv, &a.pos, &a.seen, &s);
+	if (rc < 0) {
+		cli_client_init(&a.c, a.data, a.url);
+		rc = ((const struct sub *)s)->run(&a);
+		cli_client_free(&a.c);
 	}
-	if (rc)
-		goto out;
-	if (!pos.n) {
-		rc = cli_usage_error("site", usage, "missing subcommand");
-		goto out;
-	}
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0] && !s; i++)
-		if (!strcmp(subs[i].name, pos.v[0]))
-			s = &subs[i];
-	if (!s) {
-		rc = cli_usage_error("site", usage, "unknown subcommand \"%s\"", pos.v[0]);
-		goto out;
-	}
-	for (size_t i = 1; i < pos.n; i++)
-		strv_push(&a.pos, pos.v[i]);
-	if ((rc = check_args(&a, s, opts)) != 0)
-		goto out;
-	cli_client_init(&a.c, a.data, a.url);
-	rc = s->run(&a);
-	cli_client_free(&a.c);
-out:
-	strv_free(&pos);
 	strv_free(&a.pos);
 	return rc;
 }

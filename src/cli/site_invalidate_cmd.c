@@ -143,6 +143,18 @@ static int show(struct cli_client *c, const char *site, const char *id, int as_j
 	return 0;
 }
 
+/* Parses `ferry site invalidate|invalidations` (cmd): NAME comes first and must be
+ * there. Returns -1 when the command goes on; else its exit status. */
+static int parse(int argc, char **argv, const struct cli_opt *opts, size_t nopts, struct strv *pos,
+                 const char *cmd, const char *usage)
+{
+	unsigned seen = 0;
+	int rc = cli_parse(argc, argv, opts, nopts, pos, &seen, cmd, usage);
+	if (rc < 0 && pos->n < 1)
+		rc = cli_usage_error(cmd, usage, "missing NAME");
+	return rc;
+}
+
 int cli_site_invalidate(int argc, char **argv)
 {
 	const char *data = NULL, *url = NULL, *ref = NULL;
@@ -154,18 +166,12 @@ int cli_site_invalidate(int argc, char **argv)
 	        {"--json", NULL, NULL, &as_json, NULL},
 	};
 	struct strv pos = STRV_INIT;
-	unsigned seen = 0;
-	int rc = cli_args(argc, argv, opts, sizeof opts / sizeof opts[0], &pos, &seen,
-	                  "site invalidate", usage_invalidate);
-	if (rc == 3) {
-		fputs(usage_invalidate, stdout);
-		rc = 0;
-	} else if (rc == 0 && pos.n < 1) {
-		rc = cli_usage_error("site invalidate", usage_invalidate, "missing NAME");
-	} else if (rc == 0 && pos.n < 2) {
+	int rc = parse(argc, argv, opts, sizeof opts / sizeof opts[0], &pos, "site invalidate",
+	               usage_invalidate);
+	if (rc < 0 && pos.n < 2) {
 		rc = cli_usage_error("site invalidate", usage_invalidate,
 		                     "missing PATH (e.g. /index.html or '/*')");
-	} else if (rc == 0) {
+	} else if (rc < 0) {
 		struct cli_client c;
 		cli_client_init(&c, data, url);
 		rc = invalidate(&c, pos.v[0], pos.v + 1, pos.n - 1, ref, as_json);
@@ -185,18 +191,12 @@ int cli_site_invalidations(int argc, char **argv)
 	        {"--json", NULL, NULL, &as_json, NULL},
 	};
 	struct strv pos = STRV_INIT;
-	unsigned seen = 0;
-	int rc = cli_args(argc, argv, opts, sizeof opts / sizeof opts[0], &pos, &seen,
-	                  "site invalidations", usage_list);
-	if (rc == 3) {
-		fputs(usage_list, stdout);
-		rc = 0;
-	} else if (rc == 0 && pos.n < 1) {
-		rc = cli_usage_error("site invalidations", usage_list, "missing NAME");
-	} else if (rc == 0 && pos.n > 2) {
+	int rc = parse(argc, argv, opts, sizeof opts / sizeof opts[0], &pos, "site invalidations",
+	               usage_list);
+	if (rc < 0 && pos.n > 2) {
 		rc = cli_usage_error("site invalidations", usage_list, "unexpected argument \"%s\"",
 		                     pos.v[2]);
-	} else if (rc == 0) {
+	} else if (rc < 0) {
 		struct cli_client c;
 		cli_client_init(&c, data, url);
 		rc = pos.n == 2 ? show(&c, pos.v[0], pos.v[1], as_json)

@@ -104,15 +104,12 @@ int cli_token(int argc, char **argv)
 	};
 	struct strv pos = STRV_INIT;
 	unsigned seen = 0;
-	int rc = cli_args(argc, argv, opts, 4, &pos, &seen, "token", usage);
+	int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], &pos, &seen, "token",
+	                   usage);
 	const char *sub = pos.n ? pos.v[0] : NULL;
-	if (rc == 3) {
-		fputs(usage, stdout);
-		rc = 0;
+	if (rc >= 0)
 		goto out;
-	}
-	if (rc)
-		goto out;
+	rc = 0;
 	int is_create = sub && !strcmp(sub, "create"), is_list = sub && !strcmp(sub, "list");
 	int is_revoke = sub && !strcmp(sub, "revoke");
 	size_t want = is_list ? 1 : 2;

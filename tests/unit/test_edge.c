@@ -3,7 +3,7 @@
  * validators, ranges, precompressed variants, index documents, SPA fallback, error
  * pages, no way out of a release — and its CloudFront-like cache with invalidations
  * (spec §10). */
-#include "testutil.h"
+#include "store_testutil.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -96,11 +96,7 @@ static void start_edge(struct fixture *f)
 static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
-	f->tmp = tu_mkdtemp();
-	f->data = fs_join(f->tmp, "data");
-	struct err err;
-	if (store_open(f->data, &f->st, &err) != 0)
-		fail_msg("store_open: %s", err.msg);
+	f->st = tu_store_open(&f->tmp, &f->data);
 	add_site(f, "www", NULL);
 	put(f, "www", 1, "index.html", "<h1>home</h1>");
 	put(f, "www", 1, "style.css", "body{}");
@@ -116,9 +112,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	edge_free(f->edge);
-	store_close(f->st);
-	free(f->data);
-	tu_rmdir(f->tmp);
+	tu_store_close(f->st, f->tmp, f->data);
 	free(f);
 	return 0;
 }

@@ -2,7 +2,7 @@
  * §4.4), numbered, pruned past `keep`, rolled back; hostile zips refused whole; and
  * readers that never see a missing file or a mix of two releases while deploys and
  * rollbacks switch `live` under them. Also the deploy_s3 action's result.json. */
-#include "testutil.h"
+#include "store_testutil.h"
 
 #include "test_actions.h"
 
@@ -33,11 +33,7 @@ static void add_site(struct fixture *f, const char *name, int keep)
 static int setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
-	f->tmp = tu_mkdtemp();
-	f->data = fs_join(f->tmp, "data");
-	struct err err;
-	if (store_open(f->data, &f->st, &err) != 0)
-		fail_msg("store_open: %s", err.msg);
+	f->st = tu_store_open(&f->tmp, &f->data);
 	add_site(f, "web", 3);
 	*state = f;
 	return 0;
@@ -46,9 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	store_close(f->st);
-	free(f->data);
-	tu_rmdir(f->tmp);
+	tu_store_close(f->st, f->tmp, f->data);
 	free(f);
 	return 0;
 }

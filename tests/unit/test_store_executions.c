@@ -1,17 +1,11 @@
 /* Unit tests for store/executions: executions, stage and action executions and
  * artifacts as the engine stores them, and the orders the API lists them in. */
-#include "testutil.h"
+#include "store_testutil.h"
 
 #include "store/executions.h"
 #include "store/pipelines.h"
-#include "store/store.h"
 
-struct fixture {
-	char *tmp;
-	struct store *st;
-};
-
-static void add_pipeline(struct fixture *f, const char *name)
+static void add_pipeline(struct store_fixture *f, const char *name)
 {
 	struct store_pipeline p = {.name = (char *)name, .declaration = "{}"};
 	struct err err;
@@ -21,25 +15,9 @@ static void add_pipeline(struct fixture *f, const char *name)
 
 static int setup(void **state)
 {
-	struct fixture *f = xcalloc(1, sizeof *f);
-	f->tmp = tu_mkdtemp();
-	char *data = fs_join(f->tmp, "data");
-	struct err err;
-	if (store_open(data, &f->st, &err) != 0)
-		fail_msg("store_open: %s", err.msg);
-	free(data);
-	add_pipeline(f, "web");
-	add_pipeline(f, "api");
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(f->st);
-	tu_rmdir(f->tmp);
-	free(f);
+	tu_store_setup(state);
+	add_pipeline(*state, "web");
+	add_pipeline(*state, "api");
 	return 0;
 }
 
@@ -58,7 +36,7 @@ static struct store_exec exec_row(const char *id, const char *pipeline, int64_t 
 	                           .updated_ms = 1000 + seq};
 }
 
-static int put_exec(struct fixture *f, const char *id, const char *pipeline, int64_t seq,
+static int put_exec(struct store_fixture *f, const char *id, const char *pipeline, int64_t seq,
                     const char *status)
 {
 	struct store_exec e = exec_row(id, pipeline, seq, status);
@@ -69,7 +47,7 @@ static int put_exec(struct fixture *f, const char *id, const char *pipeline, int
 	return rc;
 }
 
-static void put_stage(struct fixture *f, const char *exec_id, const char *pipeline,
+static void put_stage(struct store_fixture *f, const char *exec_id, const char *pipeline,
                       const char *stage, int64_t entered_seq, const char *status)
 {
 	struct store_stage s = {.execution_id = (char *)exec_id,
@@ -86,8 +64,8 @@ static void put_stage(struct fixture *f, const char *exec_id, const char *pipeli
 		fail_msg("store_stage_put: %s", err.msg);
 }
 
-static void put_action(struct fixture *f, const char *id, const char *exec_id, const char *pipeline,
-                       int64_t started_ms, const char *status)
+static void put_action(struct store_fixture *f, const char *id, const char *exec_id,
+                       const char *pipeline, int64_t started_ms, const char *status)
 {
 	struct store_action a = {.id = (char *)id,
 	                         .execution_id = (char *)exec_id,
@@ -105,8 +83,8 @@ static void put_action(struct fixture *f, const char *id, const char *exec_id, c
 }
 
 /* Lists `pipeline`'s executions and writes their seqs as "5,4,3" into `out`. */
-static void exec_seqs(struct fixture *f, const char *pipeline, int64_t before, int limit, char *out,
-                      size_t outsz)
+static void exec_seqs(struct store_fixture *f, const char *pipeline, int64_t before, int limit,
+                      char *out, size_t outsz)
 {
 	struct store_exec *e;
 	size_t n;
@@ -122,7 +100,7 @@ static void exec_seqs(struct fixture *f, const char *pipeline, int64_t before, i
 /* An execution comes back as stored; unset optional columns are NULL pointers. */
 static void test_exec_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_exec e = exec_row("e1", "web", 1, "InProgress");
 	e.stage = "Build";
 	e.waiting = 1;
@@ -155,7 +133,7 @@ static void test_exec_round_trip(void **state)
  * artifacts (a delete-and-insert would cascade them away). */
 static void test_exec_update_keeps_children(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(put_exec(f, "e1", "web", 1, "InProgress"), 0);
 	put_stage(f, "e1", "web", "Source", 1, "Succeeded");
@@ -199,7 +177,7 @@ static void test_exec_update_keeps_children(void **state)
 /* Two executions of one pipeline cannot share a seq; a missing pipeline is refused. */
 static void test_exec_conflict_and_missing_pipeline(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	assert_int_equal(put_exec(f, "e1", "web", 1, "InProgress"), 0);
 	assert_int_equal(put_exec(f, "e2", "web", 1, "InProgress"), STORE_CONFLICT);
 	assert_int_equal(put_exec(f, "e3", "api", 1, "InProgress"), 0);
@@ -213,7 +191,7 @@ static void test_exec_conflict_and_missing_pipeline(void **state)
 /* Newest first; before_seq pages back; limit <= 0 lists all. */
 static void test_exec_list_order_and_paging(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char ids[5][8];
 	for (int i = 0; i < 5; i++) {
 		snprintf(ids[i], sizeof ids[i], "w%d", i + 1);
@@ -238,7 +216,7 @@ static void test_exec_list_order_and_paging(void **state)
 /* Only InProgress and Stopping executions are active, by pipeline then seq. */
 static void test_exec_list_active(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	assert_int_equal(put_exec(f, "w1", "web", 1, "Succeeded"), 0);
 	assert_int_equal(put_exec(f, "w2", "web", 2, "Stopping"), 0);
 	assert_int_equal(put_exec(f, "w3", "web", 3, "InProgress"), 0);
@@ -258,7 +236,7 @@ static void test_exec_list_active(void **state)
 
 static void test_exec_next_seq_and_token(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	int64_t seq = 0;
 	assert_int_equal(store_exec_next_seq(f->st, "web", &seq, &err), 0);
@@ -283,7 +261,7 @@ static void test_exec_next_seq_and_token(void **state)
 /* Stages list in the order entered; latest and max_seq follow entered_seq. */
 static void test_stage_order_and_latest(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	int64_t max = -1;
 	assert_int_equal(store_stage_max_seq(f->st, "web", &max, &err), 0);
@@ -321,7 +299,7 @@ static void test_stage_order_and_latest(void **state)
  * running ones for recovery. */
 static void test_action_lists(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(put_exec(f, "w1", "web", 1, "Succeeded"), 0);
 	assert_int_equal(put_exec(f, "w2", "web", 2, "InProgress"), 0);
@@ -369,7 +347,7 @@ static void test_action_lists(void **state)
 /* An action's result updates its row; pid and JSON columns round trip. */
 static void test_action_update_in_place(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(put_exec(f, "w1", "web", 1, "InProgress"), 0);
 	put_action(f, "x1", "w1", "web", 10, "InProgress");
@@ -408,7 +386,7 @@ static void test_action_update_in_place(void **state)
 /* Artifacts list in the order first put; a second put of a name replaces its fields. */
 static void test_artifacts(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(put_exec(f, "w1", "web", 1, "InProgress"), 0);
 	struct store_artifact a = {.execution_id = "w1",
@@ -446,7 +424,7 @@ static void test_artifacts(void **state)
 /* A state change rolled back leaves none of its rows. */
 static void test_rolled_back_transaction_leaves_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(store_tx_begin(f->st, &err), 0);
 	assert_int_equal(put_exec(f, "w1", "web", 1, "InProgress"), 0);
@@ -473,7 +451,7 @@ static void test_rolled_back_transaction_leaves_nothing(void **state)
 /* Text with quotes and UTF-8 comes back byte for byte. */
 static void test_quotes_and_utf8_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	const char *vars = "[{\"name\":\"msg\",\"resolvedValue\":\"it's \\\"ça\\\" 🚀\"}]";
 	const char *reason = "stopped by O'Brien: \"enough\" — ünïcödé";
@@ -492,7 +470,7 @@ static void test_quotes_and_utf8_round_trip(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, tu_store_teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_exec_round_trip),
 	        T(test_exec_update_keeps_children),

@@ -1,41 +1,14 @@
 /* Unit tests for store/pipelines: declarations and their versions, deletion of a
  * pipeline's history, trigger events and their replay check, transitions, polling. */
-#include "testutil.h"
+#include "store_testutil.h"
 
 #include "store/executions.h"
 #include "store/pipelines.h"
-#include "store/store.h"
-
-struct fixture {
-	char *tmp;
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof *f);
-	f->tmp = tu_mkdtemp();
-	char *data = fs_join(f->tmp, "data");
-	struct err err;
-	if (store_open(data, &f->st, &err) != 0)
-		fail_msg("store_open: %s", err.msg);
-	free(data);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(f->st);
-	tu_rmdir(f->tmp);
-	free(f);
-	return 0;
-}
 
 /* Saves `decl` as pipeline `name` (a new one, or with `update` a new version); returns
  * the store's code, the version stored in *version when given. */
-static int save(struct fixture *f, const char *name, const char *decl, int update, int *version)
+static int save(struct store_fixture *f, const char *name, const char *decl, int update,
+                int *version)
 {
 	struct store_pipeline p = {.name = (char *)name, .declaration = (char *)decl};
 	struct err err;
@@ -48,7 +21,7 @@ static int save(struct fixture *f, const char *name, const char *decl, int updat
 }
 
 /* The declaration of `name` at `version` (0: latest), or NULL when there is none. */
-static char *declaration(struct fixture *f, const char *name, int version)
+static char *declaration(struct store_fixture *f, const char *name, int version)
 {
 	struct store_pipeline p;
 	struct err err;
@@ -63,7 +36,7 @@ static char *declaration(struct fixture *f, const char *name, int version)
 	return d;
 }
 
-static int trigger(struct fixture *f, const char *pipeline, const char *delivery_id,
+static int trigger(struct store_fixture *f, const char *pipeline, const char *delivery_id,
                    const char *outcome)
 {
 	struct store_trigger_event ev = {.pipeline = (char *)pipeline,
@@ -80,7 +53,7 @@ static int trigger(struct fixture *f, const char *pipeline, const char *delivery
 	return rc;
 }
 
-static size_t trigger_count(struct fixture *f, const char *pipeline)
+static size_t trigger_count(struct store_fixture *f, const char *pipeline)
 {
 	struct store_trigger_event *ev;
 	size_t n;
@@ -93,7 +66,7 @@ static size_t trigger_count(struct fixture *f, const char *pipeline)
 /* Every version is kept; get(0) and list give the latest. */
 static void test_versions_are_kept_and_latest_returned(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	int v = 0;
 	assert_int_equal(save(f, "web", "{\"v\":1}", 0, &v), 0);
 	assert_int_equal(v, 1);
@@ -126,7 +99,7 @@ static void test_versions_are_kept_and_latest_returned(void **state)
 /* Creating a name that exists is a conflict and changes nothing. */
 static void test_create_existing_is_conflict(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	assert_int_equal(save(f, "web", "first", 0, NULL), 0);
 	assert_int_equal(save(f, "web", "second", 0, NULL), STORE_CONFLICT);
 	char *d = declaration(f, "web", 0);
@@ -138,7 +111,7 @@ static void test_create_existing_is_conflict(void **state)
 /* Updating a missing pipeline is not found and creates nothing. */
 static void test_update_missing_is_not_found(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	assert_int_equal(save(f, "ghost", "x", 1, NULL), STORE_NOT_FOUND);
 	assert_null(declaration(f, "ghost", 0));
 	assert_null(declaration(f, "ghost", 1));
@@ -147,7 +120,7 @@ static void test_update_missing_is_not_found(void **state)
 /* The list holds every pipeline by name. */
 static void test_list_is_by_name(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	assert_int_equal(save(f, "zeta", "z", 0, NULL), 0);
 	assert_int_equal(save(f, "alpha", "a", 0, NULL), 0);
 	assert_int_equal(save(f, "mid", "m", 0, NULL), 0);
@@ -166,7 +139,7 @@ static void test_list_is_by_name(void **state)
  * transitions, polling state and versions — and nothing of another pipeline. */
 static void test_delete_cascades_to_history(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(save(f, "web", "d1", 0, NULL), 0);
 	assert_int_equal(save(f, "web", "d2", 1, NULL), 0);
@@ -260,7 +233,7 @@ static void test_delete_cascades_to_history(void **state)
 
 static void test_delete_missing_is_not_found(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(store_pipeline_delete(f->st, "ghost", &err), STORE_NOT_FOUND);
 }
@@ -268,7 +241,7 @@ static void test_delete_missing_is_not_found(void **state)
 /* A replayed delivery (GitHub's "Redeliver") is refused and stored once. */
 static void test_duplicate_delivery_is_conflict(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	assert_int_equal(save(f, "web", "d", 0, NULL), 0);
 	assert_int_equal(save(f, "api", "d", 0, NULL), 0);
 	assert_int_equal(trigger(f, "web", "8f3c-1", "started"), 0);
@@ -282,7 +255,7 @@ static void test_duplicate_delivery_is_conflict(void **state)
 /* Events without a delivery id (polling, the CLI) never conflict. */
 static void test_null_delivery_ids_repeat(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	assert_int_equal(save(f, "web", "d", 0, NULL), 0);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(trigger(f, "web", NULL, "started"), 0);
@@ -292,7 +265,7 @@ static void test_null_delivery_ids_repeat(void **state)
 /* Trigger events come newest first, at most `limit`; NULL columns stay NULL. */
 static void test_trigger_list_newest_first(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	assert_int_equal(save(f, "web", "d", 0, NULL), 0);
 	assert_int_equal(trigger(f, "web", "d1", "started"), 0);
 	assert_int_equal(trigger(f, "web", "d2", "filtered"), 0);
@@ -314,14 +287,14 @@ static void test_trigger_list_newest_first(void **state)
 /* A trigger event for a pipeline that does not exist is refused. */
 static void test_trigger_for_missing_pipeline(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	assert_int_equal(trigger(f, "ghost", "d1", "started"), STORE_NOT_FOUND);
 }
 
 /* Disabling then enabling a transition leaves one row, enabled. */
 static void test_transition_put_updates_in_place(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(save(f, "web", "d", 0, NULL), 0);
 	struct store_transition t = {.pipeline = "web",
@@ -353,7 +326,7 @@ static void test_transition_put_updates_in_place(void **state)
 
 static void test_poll_state_is_replaced(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	char *commit = NULL;
 	assert_int_equal(save(f, "web", "d", 0, NULL), 0);
@@ -369,7 +342,7 @@ static void test_poll_state_is_replaced(void **state)
 /* Saving inside the caller's transaction joins it: a rollback leaves nothing. */
 static void test_rolled_back_transaction_leaves_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(save(f, "web", "v1", 0, NULL), 0);
 	assert_int_equal(store_tx_begin(f->st, &err), 0);
@@ -397,7 +370,7 @@ static void test_rolled_back_transaction_leaves_nothing(void **state)
 /* Names and declarations with quotes, semicolons and UTF-8 come back byte for byte. */
 static void test_quotes_and_utf8_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	const char *name = "it's \"ünïcödé\" 🚀; DROP TABLE pipelines; --";
 	const char *decl = "{\"name\":\"l'été \\\"chaud\\\"\",\"emoji\":\"😀\"}";
 	assert_int_equal(save(f, name, decl, 0, NULL), 0);
@@ -412,7 +385,7 @@ static void test_quotes_and_utf8_round_trip(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tu_store_setup, tu_store_teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_versions_are_kept_and_latest_returned),
 	        T(test_create_existing_is_conflict),

@@ -1,45 +1,17 @@
 /* Unit tests for store/sites: sites' settings, release numbering that never reuses a
  * number, one live release per site, invalidations' caller-reference idempotency,
  * and deletion cascading to a site's rows. */
-#include "testutil.h"
+#include "store_testutil.h"
 
 #include "store/sites.h"
-#include "store/store.h"
 
-struct fixture {
-	char *tmp;
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof *f);
-	f->tmp = tu_mkdtemp();
-	char *data = fs_join(f->tmp, "data");
-	struct err err;
-	if (store_open(data, &f->st, &err) != 0)
-		fail_msg("store_open: %s", err.msg);
-	free(data);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(f->st);
-	tu_rmdir(f->tmp);
-	free(f);
-	return 0;
-}
-
-static int create(struct fixture *f, const char *name, const char *host, struct err *err)
+static int create(struct store_fixture *f, const char *name, const char *host, struct err *err)
 {
 	struct store_site s = {.name = (char *)name, .host = (char *)host, .keep = 3};
 	return store_site_create(f->st, &s, err);
 }
 
-static void add_release(struct fixture *f, const char *site, int64_t n)
+static void add_release(struct store_fixture *f, const char *site, int64_t n)
 {
 	struct store_release r = {.site = (char *)site, .number = n, .dir = "/x", .files = 1};
 	struct err err;
@@ -64,7 +36,7 @@ static void test_site_names_checked(void **state)
 
 static void test_create_get_update_list(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(create(f, "web", "www.example.com", &err), 0);
 	assert_int_equal(create(f, "docs", NULL, &err), 0);
@@ -102,7 +74,7 @@ static void test_create_get_update_list(void **state)
 /* Numbers are reserved, never handed out twice, even after a release is deleted. */
 static void test_release_numbers_never_reused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(create(f, "web", NULL, &err), 0);
 	int64_t n = 0;
@@ -120,7 +92,7 @@ static void test_release_numbers_never_reused(void **state)
 
 static void test_one_live_release(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(create(f, "web", NULL, &err), 0);
 	for (int64_t i = 1; i <= 3; i++)
@@ -149,7 +121,7 @@ static struct store_invalidation inv_row(const char *id, const char *ref)
 
 static void test_invalidations(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(create(f, "web", NULL, &err), 0);
 	struct store_invalidation a = inv_row("I2J0I21PCUYOIK", "deploy-1");
@@ -181,7 +153,7 @@ static void test_invalidations(void **state)
 
 static void test_delete_cascades(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct err err;
 	assert_int_equal(create(f, "web", NULL, &err), 0);
 	add_release(f, "web", 1);
@@ -205,11 +177,16 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_site_names_checked),
-	        cmocka_unit_test_setup_teardown(test_create_get_update_list, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_release_numbers_never_reused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_one_live_release, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_invalidations, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_delete_cascades, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_create_get_update_list, tu_store_setup,
+	                                        tu_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_release_numbers_never_reused, tu_store_setup,
+	                                        tu_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_one_live_release, tu_store_setup,
+	                                        tu_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_invalidations, tu_store_setup,
+	                                        tu_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_delete_cascades, tu_store_setup,
+	                                        tu_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,42 +1,13 @@
 /* Unit tests for store/token: API tokens, their scopes, revocation and the admin file. */
-#include "testutil.h"
+#include "store_testutil.h"
 
 #include <dirent.h>
 #include <errno.h>
 
-#include "store/store.h"
 #include "store/token.h"
 
-struct fixture {
-	char *tmp;
-	char *data; /* <tmp>/data */
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof *f);
-	f->tmp = tu_mkdtemp();
-	f->data = fs_join(f->tmp, "data");
-	struct err err;
-	if (store_open(f->data, &f->st, &err) != 0)
-		fail_msg("store_open: %s", err.msg);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(f->st);
-	free(f->data);
-	tu_rmdir(f->tmp);
-	free(f);
-	return 0;
-}
-
 /* Creates a token with scopes given as text; returns it (caller frees), id in `id`. */
-static char *create(struct fixture *f, const char *name, const char *scopes,
+static char *create(struct store_fixture *f, const char *name, const char *scopes,
                     char id[STORE_TOKEN_ID_LEN + 1])
 {
 	unsigned bits = 0;
@@ -50,7 +21,7 @@ static char *create(struct fixture *f, const char *name, const char *scopes,
 	return token;
 }
 
-static int check(struct fixture *f, const char *token, unsigned required)
+static int check(struct store_fixture *f, const char *token, unsigned required)
 {
 	struct err err;
 	struct store_token_info info;
@@ -60,7 +31,7 @@ static int check(struct fixture *f, const char *token, unsigned required)
 	return rc;
 }
 
-static char *admin_path(struct fixture *f)
+static char *admin_path(struct store_fixture *f)
 {
 	return fs_join(f->data, STORE_TOKEN_ADMIN_FILE);
 }
@@ -68,7 +39,7 @@ static char *admin_path(struct fixture *f)
 /* A token is "ferry_" + 43 base64url characters, and its id 16 hex digits. */
 static void test_created_token_has_the_documented_form(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char id[STORE_TOKEN_ID_LEN + 1];
 	char *token = create(f, "ci-bot", "read", id);
 	assert_int_equal(strlen(token), STORE_TOKEN_LEN);
@@ -86,7 +57,7 @@ static void test_created_token_has_the_documented_form(void **state)
 
 static void test_check_fills_who_the_token_is(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char id[STORE_TOKEN_ID_LEN + 1];
 	char *token = create(f, "deployer", "start,approve", id);
 	struct store_token_info info;
@@ -105,7 +76,7 @@ static void test_check_fills_who_the_token_is(void **state)
 /* A real token without the scope is FORBIDDEN (403), not UNKNOWN (401). */
 static void test_missing_scope_is_forbidden(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *token = create(f, "viewer", "read", NULL);
 	assert_int_equal(check(f, token, STORE_SCOPE_READ), STORE_TOKEN_OK);
 	assert_int_equal(check(f, token, STORE_SCOPE_START), STORE_TOKEN_FORBIDDEN);
@@ -123,7 +94,7 @@ static void test_missing_scope_is_forbidden(void **state)
 /* admin implies every scope; start and approve imply read, and not each other. */
 static void test_scope_implication(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *admin = create(f, "root", "admin", NULL);
 	char *start = create(f, "starter", "start", NULL);
 	char *approve = create(f, "approver", "approve", NULL);
@@ -164,7 +135,7 @@ static void test_scope_text(void **state)
 
 static void test_unknown_tokens(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *token = create(f, "real", "admin", NULL);
 	char *forged = xstrdup(token);
 	forged[STORE_TOKEN_LEN - 1] = forged[STORE_TOKEN_LEN - 1] == 'A' ? 'B' : 'A';
@@ -182,7 +153,7 @@ static void test_unknown_tokens(void **state)
 
 static void test_revoke_by_id_and_by_name(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char id[STORE_TOKEN_ID_LEN + 1];
 	char *a = create(f, "alpha", "read", id);
 	char *b = create(f, "beta", "start", NULL);
@@ -207,7 +178,7 @@ static void test_revoke_by_id_and_by_name(void **state)
 /* One live token per name; once revoked, the name is free again. */
 static void test_names_are_unique_among_live_tokens(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *first = create(f, "ci", "read", NULL);
 	char *token = NULL;
 	char id[STORE_TOKEN_ID_LEN + 1];
@@ -225,7 +196,7 @@ static void test_names_are_unique_among_live_tokens(void **state)
 
 static void test_bad_names_and_scopes_are_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *token = NULL;
 	char id[STORE_TOKEN_ID_LEN + 1];
 	struct err err;
@@ -249,7 +220,7 @@ static void test_bad_names_and_scopes_are_refused(void **state)
 
 static void test_list_shows_every_token_without_secrets(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char id_a[STORE_TOKEN_ID_LEN + 1], id_b[STORE_TOKEN_ID_LEN + 1];
 	store_token_free(create(f, "a", "read", id_a));
 	store_token_free(create(f, "b", "admin", id_b));
@@ -271,7 +242,7 @@ static void test_list_shows_every_token_without_secrets(void **state)
 }
 
 /* Every byte under the data directory except admin.token, appended. */
-static void read_data_files(struct fixture *f, struct buf *all)
+static void read_data_files(struct store_fixture *f, struct buf *all)
 {
 	DIR *d = opendir(f->data);
 	assert_non_null(d);
@@ -296,7 +267,7 @@ static void read_data_files(struct fixture *f, struct buf *all)
  * the token is presented in. */
 static void test_database_never_contains_the_plaintext(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *tokens[4];
 	tokens[0] = create(f, "t0", "read", NULL);
 	tokens[1] = create(f, "t1", "admin", NULL);
@@ -337,7 +308,7 @@ static void test_database_never_contains_the_plaintext(void **state)
 
 static void test_tokens_survive_a_reopen(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *token = create(f, "durable", "start", NULL);
 	store_close(f->st);
 	struct err err;
@@ -349,7 +320,7 @@ static void test_tokens_survive_a_reopen(void **state)
 /* First start: the admin token file is made, private, holding a working admin token. */
 static void test_admin_file_is_created_private(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *token = NULL;
 	struct err err;
 	if (store_token_ensure_admin_file(f->st, f->data, &token, &err) != 0)
@@ -382,7 +353,7 @@ static void test_admin_file_is_created_private(void **state)
 /* Later starts leave the file, and the token in it, alone. */
 static void test_admin_file_is_idempotent(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *first = NULL, *again = NULL;
 	struct err err;
 	assert_int_equal(store_token_ensure_admin_file(f->st, NULL, &first, &err), 0);
@@ -409,7 +380,7 @@ static void test_admin_file_is_idempotent(void **state)
 /* Deleting the file and starting again rotates the admin token. */
 static void test_deleted_admin_file_is_replaced_and_old_token_revoked(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *old = NULL, *fresh = NULL;
 	struct err err;
 	assert_int_equal(store_token_ensure_admin_file(f->st, NULL, &old, &err), 0);
@@ -428,7 +399,7 @@ static void test_deleted_admin_file_is_replaced_and_old_token_revoked(void **sta
  * and committing) is replaced; one whose token was revoked on purpose is kept. */
 static void test_stale_admin_file_is_replaced_revoked_one_kept(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	tu_write(f->data, STORE_TOKEN_ADMIN_FILE, "ferry_neverCommittedToTheDatabase\n");
 	char *path = admin_path(f);
 	assert_int_equal(chmod(path, 0600), 0);
@@ -451,7 +422,7 @@ static void test_stale_admin_file_is_replaced_revoked_one_kept(void **state)
 
 static void test_admin_file_symlink_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char *path = admin_path(f);
 	char *target = fs_join(f->tmp, "elsewhere");
 	assert_int_equal(symlink(target, path), 0);
@@ -467,7 +438,7 @@ static void test_admin_file_symlink_is_refused(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tu_store_setup, tu_store_teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_created_token_has_the_documented_form),
 	        T(test_check_fills_who_the_token_is),
