@@ -81,6 +81,8 @@ bench: deps
 	@bench/build_overhead
 	@bench/idle
 	@bench/trigger_latency
+	@bench/edge
+	@bench/push_to_live
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')

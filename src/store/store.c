@@ -12,6 +12,7 @@
  */
 #include "store/store_int.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -255,12 +256,17 @@ static int configure(struct store *st, struct err *err)
 }
 
 /* Creates the database file with mode 0600 so SQLite's -wal and -shm files,
- * which copy its mode, are private too; an existing file is left as it is. */
+ * which copy its mode, are private too; an existing file is left as it is — and never
+ * opened here: closing any descriptor of the file drops every POSIX lock this process
+ * holds on it, those of a connection already open in it too (the edge server opens
+ * its own beside the engine's). Without its locks, another process's connection
+ * takes the WAL for unused and deletes it, and the open connection's later commits
+ * go to a deleted file. O_EXCL makes the existing case fail without a descriptor. */
 static int precreate_db(const char *path, struct err *err)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_errno(err, "%s", path);
+		return errno == EEXIST ? 0 : err_errno(err, "%s", path);
 	close(fd);
 	return 0;
 }

@@ -11,7 +11,7 @@
 # Prints "ok   e2e serve-kill-..." / "FAIL e2e serve-kill-...".
 set -u
 . "$(dirname "$0")/serve_lib.sh"
-KILLS=${KILLS:-22}
+KILLS=${KILLS:-20}
 REPO=$W/repo
 
 cleanup() { [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null; wait 2>/dev/null; }
@@ -57,7 +57,7 @@ projects:
       phases:
         build:
           commands:
-            - sleep 1.\$((RANDOM % 9))
+            - sleep 0.\$((5 + RANDOM % 5))
             - echo built > out.txt
       artifacts:
         files: [out.txt, index.html]
@@ -126,8 +126,8 @@ start_or_fail
 problems=""
 for i in $(seq "$KILLS"); do
 	for _ in 1 2; do "$FERRY" pipeline start durable >/dev/null 2>>"$W/serve.log"; done
-	# a random moment: 0 to 2.5 s into the work
-	sleep "$(python3 -c 'import random; print(round(random.uniform(0, 2.5), 3))')"
+	# a random moment: 0 to 1.8 s into the work
+	sleep "$(python3 -c 'import random; print(round(random.uniform(0, 1.8), 3))')"
 	kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
 	start_or_fail
 	v=$(check_store_stable)
