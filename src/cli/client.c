@@ -322,3 +322,15 @@ out:
 	strv_free(&pos);
 	return rc;
 }
+
+int cli_list_call(struct cli_client *c, const char *path, int json, json_t **out)
+{
+	*out = NULL;
+	int rc = cli_call(c, &(struct cli_req){.path = path}, out);
+	if (rc == 0 && json) {
+		cli_print_json(*out);
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}

@@ -62,6 +62,10 @@ struct cli_req {
  * printing "ferry: <why>" on stderr. */
 int cli_call(struct cli_client *c, const struct cli_req *r, json_t **out);
 
+/* GETs a listing: with `json`, prints the answer as it is and leaves *out NULL; else
+ * *out is the answer, for the caller's table. Returns cli_call()'s status. */
+int cli_list_call(struct cli_client *c, const char *path, int json, json_t **out);
+
 /* "/seg/seg/..." from NULL-terminated segments, each percent-escaped. */
 char *cli_path(const char *first, ...) __attribute__((sentinel));
 /* A query value, percent-escaped. */

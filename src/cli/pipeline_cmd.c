@@ -253,14 +253,9 @@ int plc_get(struct plc_args *a)
 int plc_list(struct plc_args *a)
 {
 	json_t *out = NULL;
-	int rc = cli_call(&a->c, &(struct cli_req){.path = "/api/pipelines"}, &out);
-	if (rc)
+	int rc = cli_list_call(&a->c, "/api/pipelines", a->json, &out);
+	if (rc || !out)
 		return rc;
-	if (a->json) {
-		cli_print_json(out);
-		json_decref(out);
-		return 0;
-	}
 	struct cli_table t;
 	cli_table_init(&t, 5);
 	cli_table_row(&t, (const char *[]){"NAME", "VERSION", "TYPE", "MODE", "UPDATED"});

@@ -225,14 +225,9 @@ static int get(struct site_args *a)
 static int list(struct site_args *a)
 {
 	json_t *out = NULL;
-	int rc = cli_call(&a->c, &(struct cli_req){.path = "/api/sites"}, &out);
-	if (rc)
+	int rc = cli_list_call(&a->c, "/api/sites", a->json, &out);
+	if (rc || !out)
 		return rc;
-	if (a->json) {
-		cli_print_json(out);
-		json_decref(out);
-		return 0;
-	}
 	struct cli_table t;
 	cli_table_init(&t, 5);
 	cli_table_row(&t, (const char *[]){"NAME", "HOST", "LIVE", "KEEP", "VISIBILITY"});
