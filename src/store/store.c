@@ -100,6 +100,14 @@ static const char *const migrations[] = {
         " ON DELETE CASCADE, id TEXT NOT NULL, caller_reference TEXT NOT NULL,"
         " paths TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,"
         " PRIMARY KEY(site, id), UNIQUE(site, caller_reference));",
+        /* 5: functions, versions, aliases, invocations (store/functions.c) */
+        "SELECT 1;",
+        /* 6: Invoke-action jobs (store/jobs.c) */
+        "SELECT 1;",
+        /* 7: appspec deployment groups and deployments (store/deployments.c) */
+        "SELECT 1;",
+        /* 8: sites' purge targets (store/sites.c) */
+        "SELECT 1;",
 };
 
 #define MIGRATIONS_N ((int)(sizeof migrations / sizeof migrations[0]))
