@@ -41,6 +41,10 @@ build/san/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
 
+# bootstraps.c embeds these with .incbin, which the compiler's dependency list misses
+build/rel/functions/bootstraps.o build/san/functions/bootstraps.o: \
+		src/functions/runtime/bootstrap.js src/functions/runtime/bootstrap.py
+
 build/ferry: $(REL_OBJ) build/rel/main.o
 	$(CC) $(REL_CFLAGS) $^ -o $@ $(PKG_LIBS)
 

@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config git ca-certificates
 libyaml-dev libjansson-dev libsqlite3-dev libgit2-dev libarchive-dev
 libsodium-dev libexpat1-dev libuv1-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
 bubblewrap dash bash zip unzip python3 nodejs procps util-linux
-clang libclang-rt-14-dev hyperfine clang-format"
+clang libclang-rt-14-dev hyperfine clang-format
+varnish"
 
 missing=""
 for p in $PKGS; do

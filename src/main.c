@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include "actions/action.h"
+#include "actions/appspec_deploy.h"
 #include "cli/cli.h"
 #include "engine/notify.h"
+#include "functions/invoke_main.h"
 
 #define FERRY_VERSION "0.1.0"
 
@@ -16,6 +18,8 @@ static const char usage[] =
         "  serve     run the daemon: pipelines and the HTTP API (ferry serve --help)\n"
         "  pipeline  create, run and watch pipelines (ferry pipeline --help)\n"
         "  site      static sites: create, deploy, roll back (ferry site --help)\n"
+        "  fn        functions (Lambda): create, invoke, versions, aliases (ferry fn --help)\n"
+        "  deploy    appspec.yml deployments to local targets (ferry deploy --help)\n"
         "  logs      print or follow the logs of an execution's actions\n"
         "  token     API tokens: create, list, revoke (ferry token --help)\n"
         "  hook      install the post-receive hook that starts pipelines on push\n"
@@ -38,8 +42,16 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "__notify"))
 		return notify_post_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "__invoke"))
+		return fn_invoke_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "fn"))
+		return cli_fn(argc - 1, argv + 1);
 	if (!strcmp(cmd, "__action"))
 		return action_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "__deploy"))
+		return appspec_deploy_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "deploy"))
+		return cli_deploy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "build"))
 		return cli_build(argc - 1, argv + 1);
 	if (!strcmp(cmd, "hash-files"))

@@ -43,12 +43,25 @@ run_format() {
 
 run_unit() {
 	local t name log p f
+	# two at a time (UNIT_JOBS): each binary is independent and has its own temp dirs
+	local jobs=${UNIT_JOBS:-2} running=0
+	for t in build/san/tests/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		if [ "$running" -ge "$jobs" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		( cd "$OUT" && "$ROOT/$t" >"$OUT/unit-$name.txt" 2>&1; echo $? >"$OUT/unit-$name.rc" ) &
+		running=$((running + 1))
+	done
+	wait
 	for t in build/san/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
 		log=$OUT/unit-$name.txt
-		( cd "$OUT" && "$ROOT/$t" ) >"$log" 2>&1
-		local rc=$?
+		local rc
+		rc=$(cat "$OUT/unit-$name.rc" 2>/dev/null || echo 1)
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | tail -1)
 		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$log" | tail -1)
 		p=${p:-0} f=${f:-0}

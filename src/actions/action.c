@@ -282,10 +282,14 @@ int action_main(int argc, char **argv)
 		action_build(&job, &r);
 	} else if (!strcmp(job.kind, "deploy_s3")) {
 		action_deploy_s3(&job, &r);
+	} else if (!strcmp(job.kind, "deploy_codedeploy")) {
+		action_deploy_codedeploy(&job, &r);
+	} else if (!strcmp(job.kind, "invoke")) {
+		action_invoke(&job, &r);
 	} else {
 		action_fail(&r,
 		            "job.json: kind: \"%s\" is not an action ferry knows (known: "
-		            "source_git, build, deploy_s3)",
+		            "source_git, build, deploy_s3, deploy_codedeploy)",
 		            job.kind);
 	}
 	int code = 0;

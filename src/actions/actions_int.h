@@ -89,6 +89,8 @@ const char *action_json_str(json_t *obj, const char *key);
 int action_source_git(const struct action_job *job, struct action_result *r);
 int action_build(const struct action_job *job, struct action_result *r);
 int action_deploy_s3(const struct action_job *job, struct action_result *r);
+int action_deploy_codedeploy(const struct action_job *job, struct action_result *r);
+int action_invoke(const struct action_job *job, struct action_result *r);
 
 /* ---- build inputs (build_inputs.c) ---- */
 

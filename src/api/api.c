@@ -396,7 +396,8 @@ json_t *api_time_json(int64_t ms)
 
 static const struct api_route *const route_tables[] = {
         api_pipeline_routes, api_execution_routes,    api_misc_routes, api_webhook_routes,
-        api_log_routes,      api_invalidation_routes, api_site_routes,
+        api_log_routes,      api_invalidation_routes, api_site_routes, api_job_routes,
+        api_deploy_routes,   api_function_routes,
 };
 
 int api_open(struct engine *e, const struct api_opts *opts, struct api **out, struct err *err)

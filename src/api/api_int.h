@@ -96,7 +96,10 @@ extern const struct api_route api_misc_routes[];
 extern const struct api_route api_webhook_routes[];
 extern const struct api_route api_log_routes[];
 extern const struct api_route api_site_routes[];
+extern const struct api_route api_function_routes[];
 extern const struct api_route api_invalidation_routes[];
+extern const struct api_route api_deploy_routes[];
+extern const struct api_route api_job_routes[]; /* api_jobs.c */
 
 /* Names of the headers a webhook route copies, NULL-terminated. */
 extern const char *const api_webhook_header_names[];

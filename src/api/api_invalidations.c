@@ -24,10 +24,13 @@ static json_t *invalidation_json(const struct store_invalidation *inv)
 		json_decref(paths);
 		paths = json_array();
 	}
-	return json_pack("{s:s,s:s,s:o,s:o,s:s?}", "id", inv->id ? inv->id : "", "status",
-	                 inv->status ? inv->status : "", "createTime",
-	                 api_time_json(inv->created_ms), "paths", paths, "callerReference",
-	                 inv->caller_reference);
+	json_t *j = json_pack("{s:s,s:s,s:o,s:o,s:s?}", "id", inv->id ? inv->id : "", "status",
+	                      inv->status ? inv->status : "", "createTime",
+	                      api_time_json(inv->created_ms), "paths", paths, "callerReference",
+	                      inv->caller_reference);
+	if (j && inv->purge_error) /* a purge target failed (sites/purge.h) */
+		json_object_set_new(j, "purgeError", json_string(inv->purge_error));
+	return j;
 }
 
 static void reply_inv_err(struct api_job *job, const struct edge_inv_err *e)

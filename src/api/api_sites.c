@@ -22,9 +22,11 @@
 #include <unistd.h>
 
 #include "sites/edge.h"
+#include "sites/purge.h"
 #include "sites/site.h"
 #include "store/sites.h"
 #include "util/fs.h"
+#include "util/timeutil.h"
 
 #define API_SITE_ZIP_MAX  (256u << 20)
 #define API_SITE_KEEP_MAX 100
@@ -228,6 +230,127 @@ static void list_sites(struct api_job *job)
 	api_reply_json(job, 200, json_pack("{s:o}", "sites", arr));
 }
 
+/* ---- purge targets (sites/purge.h) ---- */
+
+static json_t *purge_target_json(const struct store_purge_target *t)
+{
+	return json_pack("{s:s, s:s, s:o}", "kind", t->kind, "url", t->url, "created",
+	                 api_time_json(t->created_ms));
+}
+
+/* body.purgeTargets: a list of "KIND=URL", checked; -1 after answering 400. */
+static int body_purge_targets(struct api_job *job, json_t *body, struct strv *kinds,
+                              struct strv *urls)
+{
+	json_t *list = json_object_get(body, "purgeTargets");
+	if (!list)
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) > PURGE_TARGETS_MAX) {
+		api_reply_error(job, 400, API_ERR_VALIDATION,
+		                "body: purgeTargets: expected a list of at most %d \"KIND=URL\" "
+		                "strings, e.g. [\"varnish=http://127.0.0.1:6081\"]",
+		                PURGE_TARGETS_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		const char *spec = json_string_value(json_array_get(list, i));
+		char kind[32], url[PURGE_URL_MAX];
+		struct err err;
+		if (!spec || purge_target_parse(spec, kind, sizeof kind, url, &err) < 0) {
+			api_reply_error(job, 400, API_ERR_VALIDATION, "body: purgeTargets[%zu]: %s",
+			                i, spec ? err.msg : "expected a string");
+			return -1;
+		}
+		strv_push(kinds, kind);
+		strv_push(urls, url);
+	}
+	return 0;
+}
+
+static void list_purge_targets(struct api_job *job)
+{
+	struct store_purge_target *t = NULL;
+	size_t n = 0;
+	struct err err;
+	struct store_site s = {0};
+	int rc = store_site_get(engine_store(job->e), api_param(job, "name"), &s, &err);
+	if (rc == 0)
+		rc = store_purge_target_list(engine_store(job->e), s.name, &t, &n, &err);
+	store_site_free(&s);
+	if (rc) {
+		reply_store(job, rc, &err);
+		return;
+	}
+	json_t *items = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(items, purge_target_json(&t[i]));
+	store_purge_target_list_free(t, n);
+	api_reply_json(job, 200, json_pack("{s:o}", "purgeTargets", items));
+}
+
+/* kind and url from the body (POST) or the query (DELETE), checked into url_out. */
+static int target_args(struct api_job *job, json_t *body, const char **kind, char *url_out)
+{
+	const char *url = NULL;
+	if (body) {
+		if (api_json_string(job, body, "kind", true, kind) < 0 ||
+		    api_json_string(job, body, "url", true, &url) < 0)
+			return -1;
+	} else {
+		*kind = api_query(job, "kind");
+		url = api_query(job, "url");
+		if (!*kind || !url) {
+			api_reply_error(job, 400, API_ERR_VALIDATION,
+			                "query: kind and url are required, e.g. "
+			                "?kind=varnish&url=http://127.0.0.1:6081");
+			return -1;
+		}
+	}
+	struct err err;
+	if (purge_target_check(*kind, url, url_out, &err) < 0) {
+		api_reply_error(job, 400, API_ERR_VALIDATION, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void add_purge_target(struct api_job *job)
+{
+	json_t *body = api_body_object(job);
+	if (!body)
+		return;
+	const char *kind = NULL;
+	char url[PURGE_URL_MAX];
+	if (target_args(job, body, &kind, url) == 0) {
+		struct store_purge_target t = {.site = (char *)api_param(job, "name"),
+		                               .kind = (char *)kind,
+		                               .url = url,
+		                               .created_ms = wall_ms()};
+		struct err err;
+		int rc = store_purge_target_add(engine_store(job->e), &t, &err);
+		if (rc)
+			reply_store(job, rc, &err);
+		else
+			api_reply_json(job, 201, purge_target_json(&t));
+	}
+	json_decref(body);
+}
+
+static void remove_purge_target(struct api_job *job)
+{
+	const char *kind = NULL;
+	char url[PURGE_URL_MAX];
+	if (target_args(job, NULL, &kind, url) < 0)
+		return;
+	struct err err;
+	int rc = store_purge_target_remove(engine_store(job->e), api_param(job, "name"), kind, url,
+	                                   &err);
+	if (rc)
+		reply_store(job, rc, &err);
+	else
+		api_reply_json(job, 204, NULL);
+}
+
 static void create_site(struct api_job *job)
 {
 	json_t *body = api_body_object(job);
@@ -236,8 +359,10 @@ static void create_site(struct api_job *job)
 	const char *name = NULL;
 	struct store_site s = {.keep = 5, .default_ttl = 86400};
 	struct err err;
+	struct strv kinds = {0}, urls = {0};
 	if (api_json_string(job, body, "name", true, &name) == 0 &&
-	    apply_settings(job, body, &s) == 0) {
+	    apply_settings(job, body, &s) == 0 &&
+	    body_purge_targets(job, body, &kinds, &urls) == 0) {
 		if (store_site_name_check(name, &err) < 0) {
 			api_reply_error(job, 400, API_ERR_VALIDATION, "%s", err.msg);
 		} else {
@@ -245,6 +370,13 @@ static void create_site(struct api_job *job)
 			int rc = store_site_create(engine_store(job->e), &s, &err);
 			store_site_free(&s);
 			memset(&s, 0, sizeof s);
+			for (size_t i = 0; rc == 0 && i < kinds.n; i++) {
+				struct store_purge_target t = {
+				        .site = (char *)name, .kind = kinds.v[i], .url = urls.v[i]};
+				rc = store_purge_target_add(engine_store(job->e), &t, &err);
+				if (rc == STORE_CONFLICT) /* the same target twice */
+					rc = 0;
+			}
 			if (rc) {
 				reply_store(job, rc, &err);
 			} else if (store_site_get(engine_store(job->e), name, &s, &err) == 0) {
@@ -256,6 +388,8 @@ static void create_site(struct api_job *job)
 		}
 	}
 	store_site_free(&s);
+	strv_free(&kinds);
+	strv_free(&urls);
 	json_decref(body);
 }
 
@@ -447,5 +581,8 @@ const struct api_route api_site_routes[] = {
         {"GET", "/api/sites/{name}/releases", STORE_SCOPE_READ, list_releases, 0, 0},
         {"POST", "/api/sites/{name}/releases", STORE_SCOPE_START, deploy, API_SITE_ZIP_MAX, 0},
         {"POST", "/api/sites/{name}/rollback", STORE_SCOPE_START, rollback, 0, 0},
+        {"GET", "/api/sites/{name}/purge-targets", STORE_SCOPE_READ, list_purge_targets, 0, 0},
+        {"POST", "/api/sites/{name}/purge-targets", STORE_SCOPE_ADMIN, add_purge_target, 0, 0},
+        {"DELETE", "/api/sites/{name}/purge-targets", STORE_SCOPE_ADMIN, remove_purge_target, 0, 0},
         {NULL, NULL, 0, NULL, 0, 0},
 };

@@ -44,6 +44,17 @@ int cli_site(int argc, char **argv);
  * cli_site() hands them over untouched, argv[0] being "invalidate" / "invalidations". */
 int cli_site_invalidate(int argc, char **argv);
 int cli_site_invalidations(int argc, char **argv);
+/* `ferry site purge-target add|remove|list ...` (cli/site_purge_cmd.c), handed over
+ * the same way with argv[0] "purge-target". */
+int cli_site_purge_target(int argc, char **argv);
+
+/* `ferry deploy group|push|list|get|log ...`: appspec deployment groups and
+ * deployments over the API (cli/deploy_cmd.c). */
+int cli_deploy(int argc, char **argv);
+
+/* `ferry fn create|update-code|update-config|publish|alias|aliases|versions|list|get|
+ * invoke|invocations|logs|delete ...`: functions over the API (cli/fn_cmd.c). */
+int cli_fn(int argc, char **argv);
 
 /*
  * The data directory: --data wins (passed as `flag`, may be NULL), then

@@ -181,6 +181,9 @@ static int serve(const char *data, const char *listen, const char *edge_listen, 
 	if (write_url(edge_url_path, edge_url) < 0)
 		goto out;
 	url = local_url(listen, api_port(api));
+	/* Invoke actions: functions answer their jobs here; ferry:invalidate evicts there */
+	engine_set_url(e, url);
+	engine_set_edge(e, edge);
 	if (write_url(url_path, url) < 0)
 		goto out;
 	fprintf(stderr, "ferry: serving %s, sites on %s (data %s)\n", url, edge_url, data);

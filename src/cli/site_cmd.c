@@ -42,6 +42,9 @@ static const char usage[] =
         "                               are kept, as an S3 deploy keeps them)\n"
         "  invalidate NAME PATH...      drop cached objects (ferry site invalidate --help)\n"
         "  invalidations NAME           recent invalidations\n"
+        "  purge-target add|remove|list NAME [KIND=URL]\n"
+        "                               caches in front of the edge that invalidations\n"
+        "                               are sent to (ferry site purge-target --help)\n"
         "\n"
         "SETTINGS:\n"
         "  --host HOST        the Host header the edge serves it on (else /NAME/ only)\n"
@@ -53,6 +56,8 @@ static const char usage[] =
         "                     cached: like CloudFront, a deploy shows once cached objects\n"
         "                     expire or are invalidated; immediate (default): at once\n"
         "  --ttl SECONDS      how long the edge caches an object without Cache-Control\n"
+        "  --purge KIND=URL   (create) send invalidations to this cache too, e.g.\n"
+        "                     varnish=http://127.0.0.1:6081 (loopback only)\n"
         "\n"
         "  --data DIR   data directory: its daemon.url and admin.token are used\n"
         "  --url URL    the daemon (default: $FERRY_URL, else DIR/daemon.url)\n";
@@ -73,11 +78,12 @@ enum {
 	SO_TO,
 	SO_PATH,
 	SO_CACHE_CONTROL,
+	SO_PURGE,
 	SO_COUNT,
 };
 
 struct site_args {
-	const char *host, *index, *error, *keep, *ttl, *to, *path, *cache_control;
+	const char *host, *index, *error, *keep, *ttl, *to, *path, *cache_control, *purge;
 	const char *data, *url;
 	int json, spa, no_spa, cached, immediate;
 	unsigned seen;
@@ -173,6 +179,8 @@ static int create(struct site_args *a)
 	if (!body)
 		return 2;
 	json_object_set_new(body, "name", json_string(a->pos.v[0]));
+	if (a->purge)
+		json_object_set_new(body, "purgeTargets", json_pack("[s]", a->purge));
 	json_t *out = NULL;
 	int rc = cli_call(&a->c,
 	                  &(struct cli_req){.method = "POST", .path = "/api/sites", .json = body},
@@ -472,7 +480,7 @@ static const struct sub {
 	struct cli_sub h; /* first */
 	int (*run)(struct site_args *);
 } subs[] = {
-        {{"create", 1, 1, SETTINGS | B(SO_JSON), "NAME"}, create},
+        {{"create", 1, 1, SETTINGS | B(SO_JSON) | B(SO_PURGE), "NAME"}, create},
         {{"update", 1, 1, SETTINGS | B(SO_JSON), "NAME"}, update},
         {{"list", 0, 0, B(SO_JSON), ""}, list},
         {{"get", 1, 1, B(SO_JSON), "NAME"}, get},
@@ -489,6 +497,8 @@ int cli_site(int argc, char **argv)
 		return cli_site_invalidate(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "invalidations"))
 		return cli_site_invalidations(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "purge-target"))
+		return cli_site_purge_target(argc - 1, argv + 1);
 	struct site_args a = {0};
 	struct cli_opt opts[SO_COUNT] = {
 	        [SO_DATA] = {"--data", "DIR", &a.data, NULL, NULL},
@@ -506,6 +516,7 @@ int cli_site(int argc, char **argv)
 	        [SO_TO] = {"--to", "N", &a.to, NULL, NULL},
 	        [SO_PATH] = {"--path", "PREFIX", &a.path, NULL, NULL},
 	        [SO_CACHE_CONTROL] = {"--cache-control", "VALUE", &a.cache_control, NULL, NULL},
+	        [SO_PURGE] = {"--purge", "KIND=URL", &a.purge, NULL, NULL},
 	};
 	const struct cli_cmd cmd = {.name = "site",
 	                            .usage = usage,

@@ -133,6 +133,8 @@ static int show(struct cli_client *c, const char *site, const char *id, int as_j
 		printf("created:           %s\n", created);
 		printf("caller reference:  %s\n",
 		       cli_str(inv, "callerReference") ? cli_str(inv, "callerReference") : "-");
+		if (cli_str(inv, "purgeError"))
+			printf("purge error:       %s\n", cli_str(inv, "purgeError"));
 		printf("paths:\n");
 		size_t i;
 		const json_t *p;

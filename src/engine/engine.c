@@ -185,6 +185,7 @@ static void maybe_finish(struct engine *e)
 	uv_close((uv_handle_t *)&e->stop_timer, NULL);
 	eng_poll_close(e);
 	eng_approvals_close(e);
+	eng_invokes_close(e);
 	uv_close((uv_handle_t *)&e->wake, NULL);
 }
 
@@ -203,6 +204,7 @@ static void begin_stop(struct engine *e)
 	for (struct eng_run *r = e->runs; r; r = r->next)
 		if (!r->exited)
 			eng_action_kill(e, r->action_id, 3);
+	eng_fncalls_stop(e);
 	uv_timer_start(&e->stop_timer, on_stop_timer, ENGINE_STOP_GRACE_MS, 0);
 	maybe_finish(e);
 }
@@ -253,6 +255,8 @@ int engine_open(const struct engine_opts *opts, struct engine **out, struct err 
 	e->no_sandbox = opts->no_sandbox;
 	e->keep_artifacts = opts->keep_artifacts > 0 ? opts->keep_artifacts : 50;
 	e->approval_minute_ms = opts->approval_minute_ms > 0 ? opts->approval_minute_ms : 60000;
+	e->job_timeout_ms = opts->job_timeout_ms > 0 ? opts->job_timeout_ms : 20 * 60000;
+	e->job_continuation_ms = opts->job_continuation_ms > 0 ? opts->job_continuation_ms : 30000;
 	e->max_builds =
 	        opts->max_builds > 0 ? opts->max_builds : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (e->max_builds < 1)
@@ -334,6 +338,7 @@ void engine_free(struct engine *e)
 		uv_close((uv_handle_t *)&e->trim_timer, NULL);
 		eng_poll_close(e);
 		eng_approvals_close(e);
+		eng_invokes_close(e);
 		notify_close(e->notifier, NULL, NULL);
 		e->notifier = NULL;
 	}
@@ -354,5 +359,6 @@ void engine_free(struct engine *e)
 	free(e->data_dir);
 	free(e->self_exe);
 	free(e->repos_dir);
+	free(e->url);
 	free(e);
 }

@@ -67,6 +67,9 @@ struct engine_opts {
 	                              0: 60000 (tests make it short) */
 	int keep_artifacts;        /* artifacts of this many newest finished executions of each
 	                              pipeline are kept; older ones' are deleted. 0: 50 */
+	int job_timeout_ms;        /* an Invoke job without a result fails after this long;
+	                              0: 20 minutes (spec §5.5; tests make it short) */
+	int job_continuation_ms;   /* delay before a continued Invoke runs again; 0: 30 s */
 	const struct logsink *log; /* the daemon's log; NULL: silent */
 };
 
@@ -225,6 +228,49 @@ int engine_push(struct engine *e, const struct engine_push *push, json_t **out,
  * max_results (0 → 100). */
 int engine_trigger_events(struct engine *e, const char *pipeline, int max_results, json_t **out,
                           struct engine_err *err);
+
+/* ---- Invoke actions' jobs (spec §5; docs/executions.md, "Invoke actions") ---- */
+
+struct edge; /* sites/edge.h */
+
+/* Before engine_run(): the daemon's API URL, given to functions as FERRY_URL and
+ * AWS_ENDPOINT_URL (copied; NULL: none), and the edge the built-in ferry:invalidate
+ * action evicts from (it outlives the engine's loop; NULL: none). */
+void engine_set_url(struct engine *e, const char *url);
+void engine_set_edge(struct engine *e, struct edge *edge);
+
+/* 1 when `secret` is the secret of the open job `job_id` (its event's
+ * artifactCredentials.secretAccessKey, compared in constant time), else 0. */
+int engine_job_secret_ok(struct engine *e, const char *job_id, const char *secret);
+
+/* GetJobDetails: {"jobDetails": {id, accountId, data}} with data's actionTypeId and
+ * pipelineContext (artifactCredentials only while the job is open). Errors (HTTP 400,
+ * as CodePipeline): JobNotFoundException, ValidationException (not a job id). */
+int engine_job_get(struct engine *e, const char *job_id, json_t **out, struct engine_err *err);
+
+/* PutJobSuccessResult / PutJobFailureResult (spec §5.3): `result` is the request body
+ * (its jobId, when present, must be `job_id`). Errors, all EINVALID (400):
+ * ValidationException, JobNotFoundException, InvalidJobStateException (the job already
+ * has a result, timed out or was cancelled), OutputVariablesSizeExceededException. */
+int engine_job_success(struct engine *e, const char *job_id, json_t *result,
+                       struct engine_err *err);
+int engine_job_failure(struct engine *e, const char *job_id, json_t *result,
+                       struct engine_err *err);
+
+/* ---- Functions (Lambda's Invoke, for the API; the registry is functions/registry.h) ---- */
+
+/* What a function invocation gave: `result` is `ferry __invoke`'s result.json ({"ok",
+ * "requestId", "executedVersion", "functionError", "durationMs"} or {"ok": false,
+ * "error", "notFound"}), `payload` the bytes the function returned (NULL when none).
+ * Called once, on the loop thread; both are the callee's only for the call. */
+typedef void engine_fn_done_fn(void *ctx, const json_t *result, const char *payload, size_t len);
+
+/* Starts `ferry __invoke` (a child: the loop never waits for a function) to run
+ * `name` at `qualifier` (NULL: $LATEST, or from "name:qualifier") with `payload`;
+ * `done` is called when it exits (at a daemon stop, with {"ok": false}). Returns 0, or
+ * ENGINE_EINTERNAL with err (`done` is then not called). */
+int engine_fn_invoke(struct engine *e, const char *name, const char *qualifier, const char *payload,
+                     size_t len, engine_fn_done_fn *done, void *ctx, struct engine_err *err);
 
 /* ---- Logs ---- */
 

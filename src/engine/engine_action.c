@@ -133,6 +133,7 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
 	json_t *job = json_object();
 	const char *kind = a->provider->kind == PL_KIND_CODEBUILD   ? "build"
 	                   : a->provider->kind == PL_KIND_S3_DEPLOY ? "deploy_s3"
+	                   : a->provider->kind == PL_KIND_CODEDEPLOY ? "deploy_codedeploy"
 	                                                            : "source_git";
 	json_object_set_new(job, "kind", json_string(kind));
 	json_object_set_new(job, "pipeline", json_string(x->row.pipeline));
@@ -183,6 +184,8 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
 		json_object_set_new(d, "objectKey", json_string(key ? key : ""));
 		json_object_set_new(d, "cacheControl", cc ? json_string(cc) : json_null());
 		json_object_set_new(job, "deploy", d);
+	} else if (a->provider->kind == PL_KIND_CODEDEPLOY) {
+		/* ApplicationName and DeploymentGroupName are in "configuration" */
 	} else {
 		const struct pl_project *pr = a->project;
 		const char *name = json_string_value(json_object_get(config, "ProjectName"));
@@ -251,7 +254,7 @@ static struct eng_exec *exec_of_action(struct engine *e, const char *id, struct 
 }
 
 /* Records the action as failed without a child (bad variables, spawn failure). */
-static int fail_now(struct engine *e, struct eng_exec *x, struct store_action *r, const char *code,
+int eng_action_fail(struct engine *e, struct eng_exec *x, struct store_action *r, const char *code,
                     const char *msg)
 {
 	eng_row_set(&r->status, "Failed");
@@ -404,7 +407,9 @@ static void finish_run(struct eng_run *run)
 		e->running_builds--;
 	struct store_action *r = NULL;
 	struct eng_exec *x = exec_of_action(e, run->action_id, &r);
-	if (x && r && !strcmp(r->status, "InProgress")) {
+	if (x && r && !strcmp(r->status, "InProgress") && run->is_invoke) {
+		eng_invoke_child_done(e, run, x, r); /* its result comes as a job's */
+	} else if (x && r && !strcmp(r->status, "InProgress")) {
 		apply_result(e, run, x, r);
 		struct err err;
 		(void)eng_exec_commit(e, x, &err);
@@ -468,6 +473,8 @@ static void on_timeout(uv_timer_t *t)
 
 void eng_action_kill(struct engine *e, const char *action_id, int reason)
 {
+	if (reason == 2)
+		eng_invoke_cancel(e, action_id); /* an abandoned Invoke's job takes no result */
 	struct eng_run *r = eng_run_find(e, action_id);
 	if (!r) {
 		eng_approval_cancel(e, action_id); /* an approval has a timer, not a child */
@@ -526,7 +533,7 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 		if (pipeline_vars_resolve(a->config[i].value, lookup, &lc, &v, &err) < 0) {
 			free(lc.last);
 			json_decref(config);
-			return fail_now(e, x, r, "JobFailed", err.msg);
+			return eng_action_fail(e, x, r, "JobFailed", err.msg);
 		}
 		json_object_set_new(config, a->config[i].key, json_string(v));
 		free(v);
@@ -536,6 +543,11 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 	if (a->provider->kind == PL_KIND_MANUAL) {
 		json_decref(config);
 		return eng_approval_begin(e, x, a, r) < 0 ? -1 : 0;
+	}
+	if (a->provider->kind == PL_KIND_LAMBDA_INVOKE) {
+		int rc = eng_invoke_begin(e, x, a, r, config); /* engine_invoke.c */
+		json_decref(config);
+		return rc;
 	}
 	json_t *inputs = json_array(), *inputs_shown = json_array();
 	for (size_t i = 0; i < a->inputs.n; i++) {
@@ -547,7 +559,7 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 			json_decref(config);
 			json_decref(inputs);
 			json_decref(inputs_shown);
-			fail_now(e, x, r, "JobFailed", msg);
+			eng_action_fail(e, x, r, "JobFailed", msg);
 			free(msg);
 			return -1;
 		}
@@ -588,21 +600,38 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 		free(job_text);
 		free(job_path);
 		free(job_dir);
-		return fail_now(e, x, r, "JobFailed", err.msg);
+		return eng_action_fail(e, x, r, "JobFailed", err.msg);
 	}
 	free(job_text);
 	free(job_path);
 	/* committed InProgress before the child exists */
 	if (eng_exec_commit(e, x, &err) < 0) {
 		free(job_dir);
-		return fail_now(e, x, r, "JobFailed", err.msg);
+		return eng_action_fail(e, x, r, "JobFailed", err.msg);
 	}
+	int64_t limit_ms = ENGINE_SOURCE_TIMEOUT_MS;
+	if (a->provider->kind == PL_KIND_CODEBUILD)
+		limit_ms = (int64_t)(a->project && a->project->timeout_minutes
+		                             ? a->project->timeout_minutes
+		                             : 60) *
+		                   60000 +
+		           5 * 60000;
+	return eng_action_spawn(e, x, r, job_dir,
+	                        a->provider->kind == PL_KIND_CODEBUILD ? ENG_RUN_BUILD : 0,
+	                        limit_ms);
+}
+
+int eng_action_spawn(struct engine *e, struct eng_exec *x, struct store_action *r, char *job_dir,
+                     unsigned flags, int64_t limit_ms)
+{
+	struct err err;
 	struct eng_run *run = xcalloc(1, sizeof *run);
 	run->e = e;
-	run->action_id = xstrdup(id);
+	run->action_id = xstrdup(r->id);
 	run->exec_id = xstrdup(x->row.id);
 	run->job_dir = job_dir;
-	run->is_build = a->provider->kind == PL_KIND_CODEBUILD;
+	run->is_build = (flags & ENG_RUN_BUILD) != 0;
+	run->is_invoke = (flags & ENG_RUN_INVOKE) != 0;
 	run->log_fd = open(r->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	uv_pipe_init(&e->loop, &run->out, 0);
 	uv_timer_init(&e->loop, &run->timer);
@@ -628,7 +657,7 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 		e->runs = run;
 		uv_close((uv_handle_t *)&run->out, on_handle_closed);
 		uv_close((uv_handle_t *)&run->timer, on_handle_closed);
-		fail_now(e, x, r, "JobFailed", msg);
+		eng_action_fail(e, x, r, "JobFailed", msg);
 		free(msg);
 		return -1;
 	}
@@ -638,19 +667,12 @@ int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_actio
 	if (run->is_build)
 		e->running_builds++;
 	uv_read_start((uv_stream_t *)&run->out, on_alloc, on_read);
-	int64_t limit_ms = ENGINE_SOURCE_TIMEOUT_MS;
-	if (run->is_build)
-		limit_ms = (int64_t)(a->project && a->project->timeout_minutes
-		                             ? a->project->timeout_minutes
-		                             : 60) *
-		                   60000 +
-		           5 * 60000;
 	uv_timer_start(&run->timer, on_timeout, (uint64_t)limit_ms, 0);
 	r->pid = run->proc.pid;
 	r->pid_start = eng_proc_start_ticks(run->proc.pid);
 	(void)eng_exec_commit(e, x, &err);
 	eng_log(e, "pipeline %s: execution %s: action %s started (pid %d)", x->row.pipeline,
-	        x->row.id, a->name, run->proc.pid);
+	        x->row.id, r->action, run->proc.pid);
 	return 0;
 }
 

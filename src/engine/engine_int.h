@@ -51,6 +51,8 @@ struct eng_pipeline {
 
 struct eng_run;
 struct eng_wait;
+struct eng_fncall;
+struct eng_invoke;
 
 struct eng_exec {
 	struct store_exec row;
@@ -78,6 +80,7 @@ struct eng_run {
 	char *exec_id;
 	char *job_dir;
 	int is_build;
+	int is_invoke; /* an Invoke action's function child (engine_invoke.c) */
 	uv_process_t proc;
 	uv_pipe_t out;
 	uv_timer_t timer;
@@ -121,7 +124,13 @@ struct engine {
 	size_t ndecls;
 	struct eng_exec *active;
 	struct eng_run *runs;
-	struct eng_wait *waits; /* approvals waiting for an answer, each with its timer */
+	struct eng_fncall *fncalls; /* `ferry __invoke` children for API invokes (engine_fn.c) */
+	struct eng_wait *waits;     /* approvals waiting for an answer, each with its timer */
+	struct eng_invoke *invokes; /* Invoke actions waiting for a job result or to continue */
+	int job_timeout_ms;         /* engine_opts.job_timeout_ms (default 20 minutes) */
+	int job_continuation_ms;    /* engine_opts.job_continuation_ms (default 30 s) */
+	char *url;                  /* engine_set_url(): the daemon's API, NULL: none */
+	struct edge *edge;          /* engine_set_edge(): the edge invalidations evict from */
 	int running_builds;
 	uint64_t next_watch;
 	int advancing, advance_again;
@@ -167,6 +176,14 @@ const char *eng_now_status(const char *s);
 
 /* engine_action.c: action children */
 int eng_action_start(struct engine *e, struct eng_exec *x, const struct pl_action *a, int attempt);
+/* Records the action Failed (summary = msg) and commits; returns -1. */
+int eng_action_fail(struct engine *e, struct eng_exec *x, struct store_action *r, const char *code,
+                    const char *msg);
+enum { ENG_RUN_BUILD = 1, ENG_RUN_INVOKE = 2 };
+/* Spawns `ferry __action job_dir` (job.json written) for the row `r`, already committed
+ * InProgress; takes job_dir. 0, or -1 after recording r Failed. */
+int eng_action_spawn(struct engine *e, struct eng_exec *x, struct store_action *r, char *job_dir,
+                     unsigned flags, int64_t limit_ms);
 void eng_action_kill(struct engine *e, const char *action_id, int reason);
 struct eng_run *eng_run_find(struct engine *e, const char *action_id);
 int eng_runs_count(struct engine *e);
@@ -185,6 +202,41 @@ int eng_approval_is_waiting(const struct store_action *r);
 void eng_approval_cancel(struct engine *e, const char *action_id);
 void eng_approvals_rearm(struct engine *e);
 void eng_approvals_close(struct engine *e);
+
+/* engine_invoke.c: Invoke (Lambda) actions and their jobs (spec §5) */
+int eng_invoke_begin(struct engine *e, struct eng_exec *x, const struct pl_action *a,
+                     struct store_action *r, json_t *config);
+/* The function child of an Invoke action exited while the action is InProgress. */
+void eng_invoke_child_done(struct engine *e, struct eng_run *run, struct eng_exec *x,
+                           struct store_action *r);
+/* The action was abandoned: its open job ends, its timer goes. */
+void eng_invoke_cancel(struct engine *e, const char *action_id);
+/* Recovery: 1 when the InProgress action `a` is an Invoke whose job is still open (or
+ * about to continue): it keeps waiting instead of failing. */
+int eng_invoke_keeps_waiting(struct engine *e, const struct store_action *a);
+void eng_invokes_rearm(struct engine *e);
+void eng_invokes_close(struct engine *e);
+#define ENGINE_ACCOUNT_ID        "000000000000" /* accountId of events and job details */
+#define ENGINE_ARTIFACT_BUCKET   "ferry-artifacts"
+#define ENGINE_JOB_ACCESS_KEY_ID "FERRYJOB"
+#define ENGINE_INVOKE_INVALIDATE "ferry:invalidate" /* the built-in FunctionName */
+enum { ENG_INVOKE_WAIT_RESULT, ENG_INVOKE_WAIT_CONTINUE };
+struct store_job;
+/* (Re)arms the action's one timer: a job's deadline, or a continuation's delay. */
+void eng_invoke_arm(struct engine *e, const char *action_id, int mode, int64_t delay_ms);
+void eng_invoke_disarm(struct engine *e, const char *action_id);
+/* The active action execution with that id (and its execution), or NULL. */
+struct store_action *eng_invoke_row(struct engine *e, const char *action_id, struct eng_exec **x);
+/* Records the job ended (status, summary; its secret forgotten). */
+void eng_invoke_job_end(struct engine *e, struct store_job *j, const char *status,
+                        const char *summary);
+/* The job's event "data" (to json_decref): what the row keeps, its continuationToken,
+ * and artifactCredentials when asked for and the job is open. */
+json_t *eng_invoke_event_data(const struct store_job *j, int with_credentials);
+
+/* engine_fn.c: API invokes' children; at stop they are killed (their callers get an
+ * error answer) */
+void eng_fncalls_stop(struct engine *e);
 
 /* engine_recover.c */
 int eng_recover(struct engine *e, struct err *err);

@@ -4,7 +4,9 @@
  * process group killed if it still runs and is theirs) and recorded Failed with the
  * summary "interrupted by restart". Executions that were in progress are loaded
  * back; the state machine then fails the stages those actions were in, and lets
- * waiting executions go on.
+ * waiting executions go on. Two kinds of InProgress action wait on through a restart:
+ * a Manual approval, and an Invoke whose job is still open (its function may answer
+ * later; engine_invoke.c).
  */
 #include "engine/engine_int.h"
 
@@ -29,6 +31,8 @@ int eng_recover(struct engine *e, struct err *err)
 		struct store_action *a = &acts[i];
 		if (eng_approval_is_waiting(a))
 			continue; /* a person's answer is awaited, not a process: it goes on */
+		if (eng_invoke_keeps_waiting(e, a))
+			continue; /* an Invoke's job result may still come (engine_invoke.c) */
 		failed++;
 		/* the pid may have been reused: kill only a process started when ours was */
 		if (a->pid > 0 && a->pid_start > 0 &&
@@ -72,7 +76,9 @@ int eng_recover(struct engine *e, struct err *err)
 		tail = &x->next;
 	}
 	store_exec_list_free(rows, nx);
-	if (rc == 0)
+	if (rc == 0) {
 		eng_approvals_rearm(e);
+		eng_invokes_rearm(e);
+	}
 	return rc;
 }

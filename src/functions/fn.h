@@ -37,22 +37,22 @@
 #include "util/err.h"
 
 struct fn_invoke_req {
-	const char *data_dir;          /* ferry's data dir (store, function code, logs) */
-	const char *name;              /* function name, or "name:qualifier" */
-	const char *qualifier;         /* NULL: from `name`, else $LATEST */
-	const char *payload;           /* the event bytes (JSON for the Invoke action) */
+	const char *data_dir;  /* ferry's data dir (store, function code, logs) */
+	const char *name;      /* function name, or "name:qualifier" */
+	const char *qualifier; /* NULL: from `name`, else $LATEST */
+	const char *payload;   /* the event bytes (JSON for the Invoke action) */
 	size_t payload_len;
-	const char *const *extra_env;  /* "K=V" strings, NULL-terminated, or NULL: added to the
-	                                  function's environment after its own variables
-	                                  (FERRY_URL, AWS_ENDPOINT_URL, ...) */
-	int log_fd;                    /* also copy the invocation's log lines here; -1: no */
+	const char *const *extra_env; /* "K=V" strings, NULL-terminated, or NULL: added to the
+	                                 function's environment after its own variables
+	                                 (FERRY_URL, AWS_ENDPOINT_URL, ...) */
+	int log_fd;                   /* also copy the invocation's log lines here; -1: no */
 };
 
 struct fn_invoke_res {
-	char *request_id;        /* the invocation's UUID */
-	char *executed_version;  /* "$LATEST" or "3" */
-	int function_error;      /* 1: the handler failed (payload is the error JSON) */
-	char *payload;           /* what the runtime posted (NUL-terminated too) */
+	char *request_id;       /* the invocation's UUID */
+	char *executed_version; /* "$LATEST" or "3" */
+	int function_error;     /* 1: the handler failed (payload is the error JSON) */
+	char *payload;          /* what the runtime posted (NUL-terminated too) */
 	size_t payload_len;
 	long duration_ms;
 };

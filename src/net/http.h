@@ -191,8 +191,8 @@ void http_respond_bytes(struct http_request *, unsigned status, const char *cont
 FERRY_PRINTF(4, 5)
 void http_respond_error(struct http_request *, unsigned status, const char *code, const char *fmt,
                         ...);
-/* Answers with `len` bytes of the file `fd` from `offset`, sent with sendfile(); takes fd (it is
- * closed when sent, or now on failure). */
+/* Answers with `len` bytes of the file `fd` from `offset` (sendfile, or read at once when small);
+ * takes fd (it is closed when sent, or now on failure). */
 void http_respond_file(struct http_request *, unsigned status, const char *content_type, int fd,
                        uint64_t offset, uint64_t len);
 

@@ -28,21 +28,30 @@
 
 #include "net/http.h"
 #include "sites/edge_int.h"
+#include "sites/proxy.h"
+#include "sites/purge.h"
 #include "sites/site.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
 
-#define EDGE_BODY_MAX      4096       /* a request body the edge reads (and ignores) */
+/* request bodies: up to PROXY_BODY_MAX, for proxy routes; a site ignores them */
 #define EDGE_META_MAX      (64 << 10) /* releases/<n>.meta.json */
 #define EDGE_PATH_MAX      4096       /* bytes of a decoded request path */
 #define TEXT_PLAIN         "text/plain; charset=utf-8"
 #define EDGE_RESOLVE_TRIES 3 /* live releases tried for one request */
+/* How long an object read from an immediate site's live release is kept: it cannot
+ * go stale (releases never change), this only frees what is no longer asked for */
+#define EDGE_RELEASE_OBJECT_TTL_S 600
 
 /* What the edge remembers of a release's meta.json, per site. */
 struct edge_meta {
 	int64_t release; /* 0: nothing read yet */
 	char *cache_control;
+	/* the live release's directory, kept open while `live` names it: a request then
+	 * costs one readlink instead of an open and a close */
+	int64_t live_release; /* 0: live_fd is not open */
+	int live_fd;
 };
 
 struct edge {
@@ -59,6 +68,9 @@ struct edge {
 	int64_t sites_read_ms; /* mono_ms(); 0: never */
 	atomic_bool sites_stale;
 	bool stopped;
+	struct proxy_table *routes; /* proxy routes (sites/proxy.h) */
+	struct edge_proxy *proxy;
+	struct purger *purger; /* invalidations' purge targets (sites/purge.h) */
 };
 
 /* ---- small answers ---- */
@@ -88,8 +100,11 @@ static void redirect(struct http_request *req, const char *to)
 
 static void sites_free(struct edge *g)
 {
-	for (size_t i = 0; i < g->nsites; i++)
+	for (size_t i = 0; i < g->nsites; i++) {
 		free(g->meta[i].cache_control);
+		if (g->meta[i].live_release)
+			close(g->meta[i].live_fd);
+	}
 	free(g->meta);
 	store_site_list_free(g->sites, g->nsites);
 	g->sites = NULL;
@@ -125,13 +140,15 @@ static int sites_refresh(struct edge *g, struct err *err)
 	for (size_t i = 0; i < g->nsites; i++) {
 		const struct store_site *old = &g->sites[i];
 		const struct store_site *now_s = site_named(sites, n, old->name);
-		if (!now_s || now_s->visibility != old->visibility) {
+		if (!now_s || now_s->visibility != old->visibility ||
+		    now_s->created_ms != old->created_ms) {
 			const char *all = "/*";
 			edge_cache_invalidate(g->cache, old->name, &all, 1);
 		} else { /* the release meta stays valid: releases never change */
 			size_t j = (size_t)(now_s - sites);
 			meta[j] = g->meta[i];
 			g->meta[i].cache_control = NULL;
+			g->meta[i].live_release = 0;
 		}
 	}
 	sites_free(g);
@@ -512,17 +529,35 @@ static void respond_cached(struct http_request *req, struct edge_object *o, int6
 /* lookup() in the live release. A file missing from a release that stopped being live
  * meanwhile (and may be being pruned) is looked for again in the new one (site.h,
  * "Readers"). */
+static int live_dir(struct edge *g, const struct store_site *site, int64_t *release)
+{
+	struct edge_meta *m = &g->meta[site - g->sites];
+	int64_t now = 0;
+	if (m->live_release && site_live_number(g->data_dir, site->name, &now) == 0 &&
+	    now == m->live_release) {
+		*release = now;
+		return m->live_fd;
+	}
+	struct err err;
+	int dirfd = site_live_open(g->data_dir, site->name, release, &err);
+	if (dirfd < 0)
+		return -1;
+	if (m->live_release)
+		close(m->live_fd);
+	m->live_fd = dirfd;
+	m->live_release = *release;
+	return dirfd;
+}
+
 static enum lookup resolve(struct edge *g, const struct store_site *site, const char *path,
                            unsigned accept, struct edge_rep *rep, int64_t *release)
 {
 	for (int attempt = 0;; attempt++) {
-		struct err err;
-		int dirfd = site_live_open(g->data_dir, site->name, release, &err);
+		int dirfd = live_dir(g, site, release);
 		if (dirfd < 0)
 			return LOOKUP_NO_RELEASE;
 		bool missing = false;
 		enum lookup l = lookup(site, dirfd, path, accept, rep, &missing);
-		close(dirfd);
 		int64_t live = 0;
 		if (!missing || attempt == EDGE_RESOLVE_TRIES - 1 ||
 		    site_live_number(g->data_dir, site->name, &live) < 0 || live == *release)
@@ -537,16 +572,27 @@ static void serve_site(struct edge *g, struct http_request *req, size_t si, cons
 	unsigned accept = edge_accept_encoding(http_request_header(req, "Accept-Encoding"));
 	bool cached = site->visibility == STORE_SITE_CACHED;
 	int64_t now = mono_ms();
-	uint64_t gen = 0;
+	uint64_t gen = edge_cache_gen(g->cache); /* before the release is looked at */
+	int64_t live = 0;
 	if (cached) {
-		struct edge_object *o = edge_cache_get(g->cache, site->name, path, accept, now);
+		struct edge_object *o = edge_cache_get(g->cache, site->name, 0, path, accept, now);
 		if (o) {
 			respond_cached(req, o, now);
 			edge_object_unref(o);
 			return;
 		}
-		gen = edge_cache_gen(g->cache); /* before the release is looked at */
 		http_response_header(req, "X-Cache", "Miss from ferry");
+	} else if (site_live_number(g->data_dir, site->name, &live) == 0) {
+		/* immediate: a release never changes, so what was read from the live one
+		 * stays right while it is live; a deploy makes it another key */
+		struct edge_object *o =
+		        edge_cache_get(g->cache, site->name, live, path, accept, now);
+		if (o) {
+			struct edge_rep from_memory = o->rep;
+			respond(req, &from_memory);
+			edge_object_unref(o);
+			return;
+		}
 	}
 	int64_t release = 0;
 	struct edge_rep rep = {.fd = -1};
@@ -571,17 +617,19 @@ static void serve_site(struct edge *g, struct http_request *req, size_t si, cons
 		return;
 	}
 	rep.cache_control = release_cache_control(g, si, release);
-	int64_t ttl = cached && rep.status == 200 && rep.size <= g->object_max
-	                      ? edge_ttl(rep.cache_control, g->sites[si].default_ttl)
-	                      : 0;
+	int64_t ttl = 0;
+	if (rep.status == 200 && rep.size <= g->object_max)
+		ttl = cached            ? edge_ttl(rep.cache_control, g->sites[si].default_ttl)
+		      : release == live ? EDGE_RELEASE_OBJECT_TTL_S
+		                        : 0;
 	char *data = ttl > 0 ? read_all(rep.fd, rep.size) : NULL;
 	if (!data) {
 		respond(req, &rep);
 		return;
 	}
 	drop_fd(&rep);
-	struct edge_object *o =
-	        edge_object_new(g->sites[si].name, path, accept, &rep, data, now, ttl * 1000);
+	struct edge_object *o = edge_object_new(g->sites[si].name, cached ? 0 : release, path,
+	                                        accept, &rep, data, now, ttl * 1000);
 	edge_cache_put(g->cache, o, gen);
 	struct edge_rep from_memory = o->rep;
 	respond(req, &from_memory);
@@ -592,6 +640,11 @@ static void serve(struct http_request *req, void *ctx)
 {
 	struct edge *g = ctx;
 	const char *method = http_request_method(req);
+	char upstream[PROXY_UPSTREAM_MAX];
+	if (proxy_table_lookup(g->routes, http_request_header(req, "Host"), upstream, mono_ms())) {
+		edge_proxy_forward(g->proxy, req, upstream);
+		return;
+	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 		http_response_header(req, "Allow", "GET, HEAD");
 		text(req, 405, "405 Method Not Allowed: the edge serves GET and HEAD\n");
@@ -639,6 +692,9 @@ int edge_open(const struct edge_opts *opts, struct edge **out, struct err *err)
 	g->object_max = opts->object_max ? opts->object_max : EDGE_OBJECT_MAX_DEFAULT;
 	g->cache = edge_cache_new(opts->cache_max ? opts->cache_max : EDGE_CACHE_MAX_DEFAULT);
 	atomic_init(&g->sites_stale, false);
+	g->routes = proxy_table_new(g->data_dir);
+	g->proxy = edge_proxy_new(opts->log, opts->proxy_timeout_ms);
+	g->purger = purger_new(g->data_dir, opts->log);
 	if (store_open(g->data_dir, &g->st, err) < 0) {
 		err_prefix(err, "edge");
 		goto fail;
@@ -646,7 +702,7 @@ int edge_open(const struct edge_opts *opts, struct edge **out, struct err *err)
 	const char *listen = opts->listen ? opts->listen : EDGE_LISTEN_DEFAULT;
 	g->srv = http_server_new(
 	        &(struct http_server_opts){.listen = listen, .log = opts->access_log});
-	if (http_server_fallback(g->srv, serve, g, EDGE_BODY_MAX, err) < 0 ||
+	if (http_server_fallback(g->srv, serve, g, PROXY_BODY_MAX, err) < 0 ||
 	    http_server_start(g->srv, err) < 0)
 		goto fail;
 	*out = g;
@@ -675,6 +731,11 @@ size_t edge_invalidate(struct edge *g, const char *site, const char *const *path
 	return count;
 }
 
+struct purger *edge_purger(struct edge *g)
+{
+	return g->purger;
+}
+
 void edge_sites_changed(struct edge *g)
 {
 	if (g)
@@ -688,6 +749,7 @@ void edge_stop(struct edge *g)
 	g->stopped = true;
 	if (g->srv)
 		http_server_stop(g->srv, EDGE_STOP_DEADLINE_MS);
+	edge_proxy_stop(g->proxy); /* after: its workers answer requests the server ended */
 }
 
 void edge_free(struct edge *g)
@@ -696,6 +758,9 @@ void edge_free(struct edge *g)
 		return;
 	edge_stop(g);
 	http_server_free(g->srv);
+	edge_proxy_free(g->proxy);
+	purger_free(g->purger);
+	proxy_table_free(g->routes);
 	sites_free(g);
 	store_close(g->st);
 	edge_cache_free(g->cache);

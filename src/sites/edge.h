@@ -5,6 +5,8 @@
  * CloudFront's semantics (spec §10).
  *
  * Serving:
+ *  - a Host with a proxy route (sites/proxy.h) is forwarded to its upstream, whatever
+ *    the method: a proxy route wins over a site with the same host [F];
  *  - the site is the one whose `host` is the request's Host (port ignored, case
  *    ignored), else the one named by the first path segment: /<site>/... (/<site> is
  *    redirected to /<site>/); anything else is 404;
@@ -21,12 +23,20 @@
  *    (releases/<n>.meta.json "cacheControl"); the index document for "/" and ".../";
  *    a directory named without its slash → 302 to it with the slash (as S3 website
  *    hosting); site.spa: a path whose last segment has no '.' and names nothing gets
- *    the index document, 200; site.error_doc: what a 404 shows; files are sent with
- *    sendfile;
+ *    the index document, 200; site.error_doc: what a 404 shows; a file is sent with
+ *    sendfile, or with its headers in one write when it is at most 32 KiB;
  *  - errors of the edge itself are short text/plain answers.
  *
- * Cache (sites with visibility STORE_SITE_CACHED only; STORE_SITE_IMMEDIATE sites are
- * served from their live release on every request, so a deploy is visible at once):
+ * Immediate sites (STORE_SITE_IMMEDIATE, the default): every request looks up which
+ * release is live (one readlink of `live`; the live release's directory is kept open)
+ * and answers from it, so a deploy is visible at once. What was read from a release is
+ * kept in the object cache below keyed by that release's number too: releases never
+ * change, so such a copy is always right while its release is live, and a deploy or
+ * rollback makes the next request miss. No X-Cache or Age header: that is not caching
+ * a client can observe. These copies leave the cache by LRU, or 10 minutes after they
+ * were read (then the file is read again).
+ *
+ * Cache (sites with visibility STORE_SITE_CACHED, CloudFront-like):
  *  - key: site, percent-decoded path (the query is ignored), and which of br/gzip the
  *    client accepts; the first GET or HEAD of a 200 object of at most opts.object_max
  *    bytes copies it in; later requests get the copy ("X-Cache: Hit from ferry", with
@@ -77,6 +87,7 @@ struct edge_opts {
 	const struct logsink *access_log; /* a line per request; NULL: none */
 	size_t cache_max;                 /* 0: EDGE_CACHE_MAX_DEFAULT */
 	size_t object_max;                /* 0: EDGE_OBJECT_MAX_DEFAULT */
+	int proxy_timeout_ms;             /* proxy routes (sites/proxy.h); 0: PROXY_TIMEOUT_MS */
 };
 
 /* Opens the store, binds opts->listen and serves. Fails naming the address ("listen

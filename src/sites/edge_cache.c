@@ -28,12 +28,13 @@ struct edge_cache {
 	struct edge_object *lru_head, *lru_tail; /* head: most recently used */
 };
 
-static uint64_t key_hash(const char *site, const char *path, unsigned accept)
+static uint64_t key_hash(const char *site, int64_t release, const char *path, unsigned accept)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (const char *p = site; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	h = (h ^ 0xffu) * 1099511628211ull;
+	h = (h ^ (uint64_t)release) * 1099511628211ull;
 	for (const char *p = path; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	return (h ^ accept) * 1099511628211ull;
@@ -64,16 +65,17 @@ void edge_object_unref(struct edge_object *o)
 		object_free(o);
 }
 
-struct edge_object *edge_object_new(const char *site, const char *path, unsigned accept,
-                                    const struct edge_rep *rep, char *data, int64_t now_ms,
-                                    int64_t ttl_ms)
+struct edge_object *edge_object_new(const char *site, int64_t release, const char *path,
+                                    unsigned accept, const struct edge_rep *rep, char *data,
+                                    int64_t now_ms, int64_t ttl_ms)
 {
 	struct edge_object *o = xcalloc(1, sizeof *o);
 	atomic_init(&o->refs, 1);
 	o->site = xstrdup(site);
 	o->path = xstrdup(path);
 	o->accept = accept;
-	o->hash = key_hash(site, path, accept);
+	o->release = release;
+	o->hash = key_hash(site, release, path, accept);
 	o->stored_ms = now_ms;
 	o->expires_ms = now_ms + ttl_ms;
 	o->rep = *rep;
@@ -128,12 +130,12 @@ static void unlink_object(struct edge_cache *c, struct edge_object *o)
 	o->linked = false;
 }
 
-static struct edge_object *find(struct edge_cache *c, const char *site, const char *path,
-                                unsigned accept, uint64_t h)
+static struct edge_object *find(struct edge_cache *c, const char *site, int64_t release,
+                                const char *path, unsigned accept, uint64_t h)
 {
 	for (struct edge_object *o = c->buckets[h % c->nbuckets]; o; o = o->chain)
-		if (o->hash == h && o->accept == accept && !strcmp(o->path, path) &&
-		    !strcmp(o->site, site))
+		if (o->hash == h && o->accept == accept && o->release == release &&
+		    !strcmp(o->path, path) && !strcmp(o->site, site))
 			return o;
 	return NULL;
 }
@@ -163,13 +165,13 @@ uint64_t edge_cache_gen(struct edge_cache *c)
 	return g;
 }
 
-struct edge_object *edge_cache_get(struct edge_cache *c, const char *site, const char *path,
-                                   unsigned accept, int64_t now_ms)
+struct edge_object *edge_cache_get(struct edge_cache *c, const char *site, int64_t release,
+                                   const char *path, unsigned accept, int64_t now_ms)
 {
-	uint64_t h = key_hash(site, path, accept);
+	uint64_t h = key_hash(site, release, path, accept);
 	struct edge_object *expired = NULL;
 	pthread_mutex_lock(&c->mu);
-	struct edge_object *o = find(c, site, path, accept, h);
+	struct edge_object *o = find(c, site, release, path, accept, h);
 	if (o && now_ms >= o->expires_ms) {
 		unlink_object(c, o);
 		expired = o;
@@ -192,7 +194,8 @@ void edge_cache_put(struct edge_cache *c, struct edge_object *obj, uint64_t gen)
 		pthread_mutex_unlock(&c->mu);
 		return;
 	}
-	struct edge_object *old = find(c, obj->site, obj->path, obj->accept, obj->hash);
+	struct edge_object *old =
+	        find(c, obj->site, obj->release, obj->path, obj->accept, obj->hash);
 	if (old) {
 		unlink_object(c, old);
 		old->lru_next = dropped;

@@ -42,6 +42,7 @@ struct edge_object {
 	atomic_int refs;
 	char *site, *path;
 	unsigned accept; /* EDGE_ACCEPT_* bits of the key */
+	int64_t release; /* part of the key: the release it was read from (0: any) */
 	uint64_t hash;
 	int64_t stored_ms, expires_ms; /* mono_ms() */
 	size_t cost;                   /* bytes charged against the cap */
@@ -62,13 +63,13 @@ void edge_cache_free(struct edge_cache *c);
 uint64_t edge_cache_gen(struct edge_cache *c);
 
 /* A referenced unexpired object, or NULL (an expired one is dropped). */
-struct edge_object *edge_cache_get(struct edge_cache *c, const char *site, const char *path,
-                                   unsigned accept, int64_t now_ms);
+struct edge_object *edge_cache_get(struct edge_cache *c, const char *site, int64_t release,
+                                   const char *path, unsigned accept, int64_t now_ms);
 
 /* A new object (one reference, the caller's) holding a copy of rep and taking `data`. */
-struct edge_object *edge_object_new(const char *site, const char *path, unsigned accept,
-                                    const struct edge_rep *rep, char *data, int64_t now_ms,
-                                    int64_t ttl_ms);
+struct edge_object *edge_object_new(const char *site, int64_t release, const char *path,
+                                    unsigned accept, const struct edge_rep *rep, char *data,
+                                    int64_t now_ms, int64_t ttl_ms);
 /* Adds obj (the cache takes a reference of its own) unless `gen` is stale or obj is
  * larger than the cap; replaces an object of the same key; evicts from the LRU end. */
 void edge_cache_put(struct edge_cache *c, struct edge_object *obj, uint64_t gen);
@@ -86,6 +87,26 @@ void edge_cache_usage(struct edge_cache *c, size_t *objects, size_t *bytes);
  * symbolic link nor "." or "..": the fallback for kernels without openat2(). -1 with
  * errno. */
 int edge_open_walk(int dirfd, const char *rel, int flags);
+
+/* ---- edge_proxy.c: forwarding to proxy routes' upstreams (sites/proxy.h) ---- */
+
+struct http_request;
+struct logsink;
+struct edge_proxy;
+
+/* timeout_ms 0: PROXY_TIMEOUT_MS. */
+struct edge_proxy *edge_proxy_new(const struct logsink *log, int timeout_ms);
+/* Forwards req (in its handler, on the server's thread) to upstream "127.0.0.1:PORT";
+ * answers it, now or from a worker thread. */
+void edge_proxy_forward(struct edge_proxy *p, struct http_request *req, const char *upstream);
+/* Refuses new requests, cuts the upstream connections and waits for the workers. */
+void edge_proxy_stop(struct edge_proxy *p);
+void edge_proxy_free(struct edge_proxy *p);
+
+/* ---- edge.c: the purger of the edge's invalidations (sites/purge.h) ---- */
+
+struct edge;
+struct purger *edge_purger(struct edge *g);
 
 /* ---- edge_http.c ---- */
 

@@ -7,6 +7,11 @@
  * answer says InProgress, as CloudFront's 201 does, and every later read says
  * Completed. Should the daemon die between the two writes, a row still InProgress after
  * EDGE_INV_SETTLE_MS reads Completed: the cache it was about died with the daemon.
+ *
+ * A site with purge targets (sites/purge.h) is different: after the edge's own eviction
+ * the edge's purger tells each target on a worker thread, and that thread records the
+ * invalidation Completed (with purgeError when a target failed). Such a row reads
+ * InProgress until then, or until its purge_deadline_ms passed (the daemon died).
  */
 #include "sites/edge.h"
 
@@ -18,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sites/edge_int.h"
+#include "sites/purge.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 
@@ -96,9 +103,13 @@ static int site_check(struct store *st, const char *site, struct edge_inv_err *e
 static void settle(struct store_invalidation *inv)
 {
 	if (inv->status && !strcmp(inv->status, EDGE_INV_IN_PROGRESS) &&
-	    wall_ms() - inv->created_ms >= EDGE_INV_SETTLE_MS) {
+	    wall_ms() - inv->created_ms >= EDGE_INV_SETTLE_MS &&
+	    wall_ms() >= inv->purge_deadline_ms) {
 		free(inv->status);
 		inv->status = xstrdup(EDGE_INV_COMPLETED);
+		if (inv->purge_deadline_ms && !inv->purge_error)
+			inv->purge_error = xstrdup("the daemon stopped before every purge target "
+			                           "answered");
 	}
 }
 
@@ -191,6 +202,12 @@ int edge_invalidation_create(struct store *st, struct edge *g, const char *site,
 	json_decref(arr);
 	if (!paths_json) /* a path that is not UTF-8 */
 		return fail(e, 400, "InvalidArgument", "paths: not valid UTF-8");
+	/* purge targets are told only by a running edge's purger */
+	struct store_purge_target *targets = NULL;
+	size_t ntargets = 0;
+	struct err terr;
+	if (g && store_purge_target_list(st, site, &targets, &ntargets, &terr) < 0)
+		ntargets = 0; /* the edge's own cache is still invalidated */
 	char id[EDGE_INV_ID_LEN + 1];
 	struct store_invalidation inv = {.site = (char *)site,
 	                                 .id = id,
@@ -198,6 +215,7 @@ int edge_invalidation_create(struct store *st, struct edge *g, const char *site,
 	                                 .paths = paths_json,
 	                                 .status = (char *)EDGE_INV_IN_PROGRESS,
 	                                 .created_ms = wall_ms()};
+	inv.purge_deadline_ms = ntargets ? inv.created_ms + PURGE_DEADLINE_MS : 0;
 	struct err err;
 	rc = STORE_CONFLICT;
 	for (int attempt = 0; rc == STORE_CONFLICT && attempt < INV_ID_ATTEMPTS; attempt++) {
@@ -207,19 +225,30 @@ int edge_invalidation_create(struct store *st, struct edge *g, const char *site,
 			int r = replay(st, site, ref, paths, n, out, e);
 			if (r != 0) {
 				free(paths_json);
+				store_purge_target_list_free(targets, ntargets);
 				return r;
 			}
 		}
 	}
 	if (rc != 0) {
 		free(paths_json);
+		store_purge_target_list_free(targets, ntargets);
 		if (rc == STORE_CONFLICT)
 			return fail(e, 500, "InternalError",
 			            "no free invalidation id after %d tries", INV_ID_ATTEMPTS);
 		return internal(e, &err);
 	}
 	edge_invalidate(g, site, paths, n);
-	if (store_invalidation_set_status(st, site, id, EDGE_INV_COMPLETED, &err) < 0) {
+	if (ntargets) {
+		struct store_site s = {0};
+		int have = store_site_get(st, site, &s, &err) == 0;
+		/* a little before the row's deadline, so the purge records its own end */
+		purger_start(edge_purger(g), site, have ? s.host : NULL, id, paths, n, targets,
+		             ntargets, mono_ms() + PURGE_DEADLINE_MS - EDGE_INV_SETTLE_MS);
+		if (have)
+			store_site_free(&s);
+		store_purge_target_list_free(targets, ntargets);
+	} else if (store_invalidation_set_status(st, site, id, EDGE_INV_COMPLETED, &err) < 0) {
 		/* harmless: the row reads Completed after EDGE_INV_SETTLE_MS (settle()) */
 	}
 	out->site = xstrdup(site);
@@ -228,6 +257,7 @@ int edge_invalidation_create(struct store *st, struct edge *g, const char *site,
 	out->paths = paths_json;
 	out->status = xstrdup(EDGE_INV_IN_PROGRESS);
 	out->created_ms = inv.created_ms;
+	out->purge_deadline_ms = inv.purge_deadline_ms;
 	return 0;
 }
 

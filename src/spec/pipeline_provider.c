@@ -119,6 +119,7 @@ static const char *const connection_vars[] = {
 };
 static const char *const s3_source_vars[] = {"ETag", "VersionId", NULL};
 static const char *const no_vars[] = {NULL};
+static const char *const codedeploy_vars[] = {"DeploymentId", NULL}; /* ferry's [F] */
 
 /* The table. To run a provider: set `supported` and write its engine side. */
 static const struct pl_provider providers[] = {
@@ -135,11 +136,11 @@ static const struct pl_provider providers[] = {
          s3_source_keys},
         {PL_KIND_S3_DEPLOY, PL_CAT_DEPLOY, "AWS", "S3", "1", 1, 1, 0, 0, 1, 0, no_vars,
          s3_deploy_keys},
-        {PL_KIND_CODEDEPLOY, PL_CAT_DEPLOY, "AWS", "CodeDeploy", "1", 1, 1, 0, 0, 0, 0, no_vars,
+        {PL_KIND_CODEDEPLOY, PL_CAT_DEPLOY, "AWS", "CodeDeploy", "1", 1, 1, 0, 0, 1, 0, codedeploy_vars,
          codedeploy_keys},
         {PL_KIND_LAMBDA_DEPLOY, PL_CAT_DEPLOY, "AWS", "Lambda", "1", 0, 1, 0, 0, 0, 1, no_vars,
          lambda_deploy_keys},
-        {PL_KIND_LAMBDA_INVOKE, PL_CAT_INVOKE, "AWS", "Lambda", "1", 0, 5, 0, 5, 0, 0, NULL,
+        {PL_KIND_LAMBDA_INVOKE, PL_CAT_INVOKE, "AWS", "Lambda", "1", 0, 5, 0, 5, 1, 0, NULL,
          lambda_invoke_keys},
         {PL_KIND_MANUAL, PL_CAT_APPROVAL, "AWS", "Manual", "1", 0, 0, 0, 0, 1, 0, no_vars,
          manual_keys},

@@ -379,7 +379,8 @@ void store_release_list_free(struct store_release *r, size_t n)
 
 /* ---- invalidations ---- */
 
-#define INVALIDATION_COLUMNS "site, id, caller_reference, paths, status, created_ms"
+#define INVALIDATION_COLUMNS                                                                       \
+	"site, id, caller_reference, paths, status, created_ms, purge_deadline_ms, purge_error"
 
 static void inv_fill(sqlite3_stmt *stmt, void *row)
 {
@@ -390,6 +391,8 @@ static void inv_fill(sqlite3_stmt *stmt, void *row)
 	v->paths = store_col_text(stmt, 3);
 	v->status = store_col_text(stmt, 4);
 	v->created_ms = sqlite3_column_int64(stmt, 5);
+	v->purge_deadline_ms = sqlite3_column_int64(stmt, 6);
+	v->purge_error = store_col_text(stmt, 7);
 }
 
 static void inv_clear(void *row)
@@ -401,7 +404,7 @@ int store_invalidation_add(struct store *st, const struct store_invalidation *in
 {
 	sqlite3_stmt *stmt = store_prepare(st,
 	                                   "INSERT INTO invalidations(" INVALIDATION_COLUMNS ")"
-	                                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	                                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	                                   err);
 	if (!stmt)
 		return -1;
@@ -411,6 +414,8 @@ int store_invalidation_add(struct store *st, const struct store_invalidation *in
 	store_bind_text(stmt, 4, inv->paths ? inv->paths : "[]");
 	store_bind_text(stmt, 5, inv->status ? inv->status : "InProgress");
 	sqlite3_bind_int64(stmt, 6, inv->created_ms ? inv->created_ms : wall_ms());
+	sqlite3_bind_int64(stmt, 7, inv->purge_deadline_ms);
+	store_bind_text(stmt, 8, inv->purge_error);
 	int rc = store_write_step(st, stmt, "adding an invalidation", err);
 	if (rc == STORE_CONFLICT)
 		err_set(err, "site \"%s\": caller reference \"%s\" (or id %s) is taken already",
@@ -501,6 +506,7 @@ void store_invalidation_free(struct store_invalidation *inv)
 	free(inv->caller_reference);
 	free(inv->paths);
 	free(inv->status);
+	free(inv->purge_error);
 	memset(inv, 0, sizeof *inv);
 }
 
@@ -509,4 +515,116 @@ void store_invalidation_list_free(struct store_invalidation *inv, size_t n)
 	for (size_t i = 0; i < n; i++)
 		store_invalidation_free(&inv[i]);
 	free(inv);
+}
+
+int store_invalidation_finish(struct store *st, const char *site, const char *id,
+                              const char *purge_error, struct err *err)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+	                                   "UPDATE invalidations SET status = 'Completed',"
+	                                   " purge_error = ?3 WHERE site = ?1 AND id = ?2",
+	                                   err);
+	if (!stmt)
+		return -1;
+	store_bind_text(stmt, 1, site);
+	store_bind_text(stmt, 2, id);
+	store_bind_text(stmt, 3, purge_error);
+	int rc = store_write_step(st, stmt, "finishing an invalidation", err);
+	if (rc == 0 && sqlite3_changes(st->db) == 0) {
+		err_set(err, "site \"%s\": no invalidation with id \"%s\"", site, id);
+		return STORE_NOT_FOUND;
+	}
+	return rc;
+}
+
+/* ---- purge targets ---- */
+
+static void purge_fill(sqlite3_stmt *stmt, void *row)
+{
+	struct store_purge_target *t = row;
+	t->site = store_col_text(stmt, 0);
+	t->kind = store_col_text(stmt, 1);
+	t->url = store_col_text(stmt, 2);
+	t->created_ms = sqlite3_column_int64(stmt, 3);
+}
+
+static void purge_free(struct store_purge_target *t)
+{
+	free(t->site);
+	free(t->kind);
+	free(t->url);
+	memset(t, 0, sizeof *t);
+}
+
+static void purge_clear(void *row)
+{
+	purge_free(row);
+}
+
+int store_purge_target_add(struct store *st, const struct store_purge_target *t, struct err *err)
+{
+	sqlite3_stmt *stmt =
+	        store_prepare(st,
+	                      "INSERT INTO site_purge_targets(site, kind, url, created_ms)"
+	                      " VALUES(?1, ?2, ?3, ?4)",
+	                      err);
+	if (!stmt)
+		return -1;
+	store_bind_text(stmt, 1, t->site);
+	store_bind_text(stmt, 2, t->kind);
+	store_bind_text(stmt, 3, t->url);
+	sqlite3_bind_int64(stmt, 4, t->created_ms ? t->created_ms : wall_ms());
+	int rc = store_write_step(st, stmt, "adding a purge target", err);
+	if (rc == STORE_CONFLICT)
+		err_set(err, "site \"%s\" has the purge target %s=%s already", t->site, t->kind,
+		        t->url);
+	else if (rc == STORE_NOT_FOUND)
+		err_set(err, "no site named %s", t->site);
+	return rc;
+}
+
+int store_purge_target_remove(struct store *st, const char *site, const char *kind, const char *url,
+                              struct err *err)
+{
+	sqlite3_stmt *stmt = store_prepare(
+	        st, "DELETE FROM site_purge_targets WHERE site = ?1 AND kind = ?2 AND url = ?3",
+	        err);
+	if (!stmt)
+		return -1;
+	store_bind_text(stmt, 1, site);
+	store_bind_text(stmt, 2, kind);
+	store_bind_text(stmt, 3, url);
+	int rc = store_write_step(st, stmt, "removing a purge target", err);
+	if (rc == 0 && sqlite3_changes(st->db) == 0) {
+		err_set(err, "site \"%s\" has no purge target %s=%s", site, kind, url);
+		return STORE_NOT_FOUND;
+	}
+	return rc;
+}
+
+int store_purge_target_list(struct store *st, const char *site, struct store_purge_target **out,
+                            size_t *n, struct err *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *stmt =
+	        store_prepare(st,
+	                      "SELECT site, kind, url, created_ms FROM site_purge_targets"
+	                      " WHERE site = ?1 ORDER BY created_ms, rowid",
+	                      err);
+	if (!stmt)
+		return -1;
+	store_bind_text(stmt, 1, site);
+	void *rows;
+	int rc = store_row_fetch_all(st, stmt, sizeof **out, purge_fill, purge_clear, &rows, n,
+	                             "listing purge targets", err);
+	*out = rows;
+	return rc;
+}
+
+void store_purge_target_list_free(struct store_purge_target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		purge_free(&t[i]);
+	free(t);
 }

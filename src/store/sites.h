@@ -100,6 +100,8 @@ struct store_invalidation {
 	char *paths;  /* JSON array of the paths */
 	char *status; /* "InProgress" or "Completed" */
 	int64_t created_ms;
+	int64_t purge_deadline_ms; /* purge targets are told until then at most; 0: none */
+	char *purge_error;         /* what went wrong telling them, NULL: nothing */
 };
 
 /* 0, STORE_CONFLICT (caller reference taken: look it up with _by_reference), -1. */
@@ -118,7 +120,36 @@ int store_invalidation_set_status(struct store *st, const char *site, const char
 FERRY_MUST_CHECK
 int store_invalidation_list(struct store *st, const char *site, struct store_invalidation **out,
                             size_t *n, struct err *err);
+/* Records the end of an invalidation's purge: status Completed, and purge_error (NULL:
+ * every purge target answered). 0, STORE_NOT_FOUND, -1. */
+FERRY_MUST_CHECK
+int store_invalidation_finish(struct store *st, const char *site, const char *id,
+                              const char *purge_error, struct err *err);
 void store_invalidation_free(struct store_invalidation *inv);
 void store_invalidation_list_free(struct store_invalidation *inv, size_t n);
+
+/* ---- purge targets: caches in front of the edge that invalidations are sent to ---- */
+
+#define STORE_PURGE_VARNISH "varnish"
+
+struct store_purge_target {
+	char *site;
+	char *kind; /* STORE_PURGE_VARNISH */
+	char *url;  /* "http://127.0.0.1:6081" */
+	int64_t created_ms;
+};
+
+/* 0, STORE_CONFLICT (the site has it already), STORE_NOT_FOUND (no such site), -1. */
+FERRY_MUST_CHECK
+int store_purge_target_add(struct store *st, const struct store_purge_target *t, struct err *err);
+/* 0, STORE_NOT_FOUND, -1. */
+FERRY_MUST_CHECK
+int store_purge_target_remove(struct store *st, const char *site, const char *kind, const char *url,
+                              struct err *err);
+/* The site's targets, oldest first. */
+FERRY_MUST_CHECK
+int store_purge_target_list(struct store *st, const char *site, struct store_purge_target **out,
+                            size_t *n, struct err *err);
+void store_purge_target_list_free(struct store_purge_target *t, size_t n);
 
 #endif

@@ -100,14 +100,63 @@ static const char *const migrations[] = {
         " ON DELETE CASCADE, id TEXT NOT NULL, caller_reference TEXT NOT NULL,"
         " paths TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,"
         " PRIMARY KEY(site, id), UNIQUE(site, caller_reference));",
-        /* 5: functions, versions, aliases, invocations (store/functions.c) */
-        "SELECT 1;",
+        /* 5: functions, versions, aliases, invocations (store/functions.c). A function's
+         * row is its $LATEST; `next_version` numbers published versions, so a number is
+         * never handed out twice; an alias remembers the version it pointed at before
+         * (`previous`) for a rollback. */
+        "CREATE TABLE functions(name TEXT PRIMARY KEY, runtime TEXT NOT NULL,"
+        " handler TEXT NOT NULL, description TEXT, timeout INTEGER NOT NULL,"
+        " memory INTEGER NOT NULL, env TEXT NOT NULL, code_sha TEXT NOT NULL,"
+        " code_size INTEGER NOT NULL, code_dir TEXT NOT NULL, revision_id TEXT NOT NULL,"
+        " modified_ms INTEGER NOT NULL, next_version INTEGER NOT NULL DEFAULT 1,"
+        " created_ms INTEGER NOT NULL);"
+        "CREATE TABLE function_versions(function TEXT NOT NULL REFERENCES functions(name)"
+        " ON DELETE CASCADE, version INTEGER NOT NULL, runtime TEXT NOT NULL,"
+        " handler TEXT NOT NULL, description TEXT, timeout INTEGER NOT NULL,"
+        " memory INTEGER NOT NULL, env TEXT NOT NULL, code_sha TEXT NOT NULL,"
+        " code_size INTEGER NOT NULL, code_dir TEXT NOT NULL, revision_id TEXT NOT NULL,"
+        " modified_ms INTEGER NOT NULL, PRIMARY KEY(function, version));"
+        "CREATE TABLE function_aliases(function TEXT NOT NULL REFERENCES functions(name)"
+        " ON DELETE CASCADE, name TEXT NOT NULL, version TEXT NOT NULL, previous TEXT,"
+        " description TEXT, revision_id TEXT NOT NULL, modified_ms INTEGER NOT NULL,"
+        " PRIMARY KEY(function, name));"
+        "CREATE TABLE invocations(request_id TEXT PRIMARY KEY, function TEXT NOT NULL"
+        " REFERENCES functions(name) ON DELETE CASCADE, version TEXT NOT NULL,"
+        " status TEXT NOT NULL, error_type TEXT, duration_ms INTEGER NOT NULL,"
+        " started_ms INTEGER NOT NULL, log_path TEXT);"
+        "CREATE INDEX invocations_function ON invocations(function, started_ms);",
         /* 6: Invoke-action jobs (store/jobs.c) */
-        "SELECT 1;",
+        "CREATE TABLE jobs(id TEXT PRIMARY KEY, action_execution_id TEXT NOT NULL,"
+        " execution_id TEXT NOT NULL REFERENCES executions(id) ON DELETE CASCADE,"
+        " pipeline TEXT NOT NULL, stage TEXT NOT NULL, action TEXT NOT NULL,"
+        " function_name TEXT, status TEXT NOT NULL, continuation_token TEXT,"
+        " next_token TEXT, secret TEXT, data TEXT NOT NULL, summary TEXT,"
+        " percent_complete INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+        " deadline_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+        "CREATE INDEX jobs_action ON jobs(action_execution_id, created_ms);",
         /* 7: appspec deployment groups and deployments (store/deployments.c) */
-        "SELECT 1;",
-        /* 8: sites' purge targets (store/sites.c) */
-        "SELECT 1;",
+        "CREATE TABLE deploy_groups(app TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL"
+        " UNIQUE, kind TEXT NOT NULL, targets TEXT NOT NULL, slots TEXT, host TEXT,"
+        " config TEXT NOT NULL, auto_rollback INTEGER NOT NULL, live_slot TEXT,"
+        " created_ms INTEGER NOT NULL, PRIMARY KEY(app, name));"
+        "CREATE TABLE deployments(id TEXT PRIMARY KEY, app TEXT NOT NULL, grp TEXT NOT NULL,"
+        " status TEXT NOT NULL, revision TEXT, bundle TEXT, creator TEXT NOT NULL,"
+        " rollback_of TEXT, rolled_back_by TEXT, source TEXT, summary TEXT, error_code TEXT,"
+        " started_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX deployments_group ON deployments(app, grp, started_ms);"
+        "CREATE TABLE deploy_events(deployment_id TEXT NOT NULL REFERENCES deployments(id)"
+        " ON DELETE CASCADE, target INTEGER NOT NULL, target_name TEXT NOT NULL,"
+        " seq INTEGER NOT NULL, event TEXT NOT NULL, status TEXT NOT NULL, script TEXT,"
+        " exit_code INTEGER, error_code TEXT, message TEXT, started_ms INTEGER NOT NULL,"
+        " ended_ms INTEGER NOT NULL, PRIMARY KEY(deployment_id, target, seq));",
+        /* 8: sites' purge targets (store/sites.c): caches in front of the edge told of
+         * invalidations; an invalidation that purges them stays InProgress until
+         * `purge_deadline_ms` at most, and keeps what went wrong in `purge_error`. */
+        "CREATE TABLE site_purge_targets(site TEXT NOT NULL REFERENCES sites(name)"
+        " ON DELETE CASCADE, kind TEXT NOT NULL, url TEXT NOT NULL,"
+        " created_ms INTEGER NOT NULL, PRIMARY KEY(site, kind, url));"
+        "ALTER TABLE invalidations ADD COLUMN purge_deadline_ms INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE invalidations ADD COLUMN purge_error TEXT;",
 };
 
 #define MIGRATIONS_N ((int)(sizeof migrations / sizeof migrations[0]))

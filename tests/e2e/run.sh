@@ -53,15 +53,19 @@ export -f run_case run_script
 export WORK ROOT
 results=$WORK/results.txt
 {
+	# the scripts first, the longest (the kill test) first of all, so that the short
+	# cases fill the other job's time instead of leaving it idle at the end
+	for s in tests/e2e/test_serve_kill.sh tests/e2e/test_*.sh; do
+		[ -f "$s" ] || continue
+		[ "$s" != tests/e2e/test_serve_kill.sh ] || [ -z "${kill_listed:-}" ] || continue
+		[ "$s" = tests/e2e/test_serve_kill.sh ] && kill_listed=1
+		[ -n "$FILTER" ] && [[ "$(basename "$s")" != *$FILTER* ]] && continue
+		echo "script $s"
+	done
 	for c in tests/e2e/cases/*/; do
 		c=${c%/}
 		[ -n "$FILTER" ] && [[ "$(basename "$c")" != *$FILTER* ]] && continue
 		echo "case $c"
-	done
-	for s in tests/e2e/test_*.sh; do
-		[ -f "$s" ] || continue
-		[ -n "$FILTER" ] && [[ "$(basename "$s")" != *$FILTER* ]] && continue
-		echo "script $s"
 	done
 } | xargs -P "$JOBS" -I{} bash -c 'set -- {}; if [ "$1" = case ]; then run_case "$2"; else run_script "$2"; fi' >"$results"
 cat "$results"

@@ -751,31 +751,31 @@ static void test_cache_lru(void **state)
 	const char *names[] = {"/a", "/b", "/c", "/d"};
 	for (int i = 0; i < 3; i++) {
 		struct edge_object *o =
-		        edge_object_new("lru", names[i], 0, &rep, xcalloc(1, 100), 0, 60000);
+		        edge_object_new("lru", 0, names[i], 0, &rep, xcalloc(1, 100), 0, 60000);
 		edge_cache_put(c, o, edge_cache_gen(c));
 		edge_object_unref(o);
 	}
 	size_t n, bytes;
 	edge_cache_usage(c, &n, &bytes);
 	assert_int_equal(n, 3);
-	edge_object_unref(edge_cache_get(c, "lru", "/a", 0, 1)); /* /a is used: /b is oldest */
+	edge_object_unref(edge_cache_get(c, "lru", 0, "/a", 0, 1)); /* /a is used: /b is oldest */
 	struct edge_object *o =
-	        edge_object_new("lru", names[3], 0, &rep, xcalloc(1, 100), 0, 60000);
+	        edge_object_new("lru", 0, names[3], 0, &rep, xcalloc(1, 100), 0, 60000);
 	edge_cache_put(c, o, edge_cache_gen(c));
 	edge_object_unref(o);
-	assert_null(edge_cache_get(c, "lru", "/b", 0, 1));
-	o = edge_cache_get(c, "lru", "/a", 0, 1);
+	assert_null(edge_cache_get(c, "lru", 0, "/b", 0, 1));
+	o = edge_cache_get(c, "lru", 0, "/a", 0, 1);
 	assert_non_null(o);
 	edge_object_unref(o);
-	assert_null(edge_cache_get(c, "lru", "/a", 0, 60000)); /* expired */
+	assert_null(edge_cache_get(c, "lru", 0, "/a", 0, 60000)); /* expired */
 	/* a filler that started before an invalidation keeps nothing */
 	uint64_t gen = edge_cache_gen(c);
 	const char *all[] = {"/*"};
 	edge_cache_invalidate(c, "lru", all, 1);
-	o = edge_object_new("lru", "/e", 0, &rep, xcalloc(1, 100), 0, 60000);
+	o = edge_object_new("lru", 0, "/e", 0, &rep, xcalloc(1, 100), 0, 60000);
 	edge_cache_put(c, o, gen);
 	edge_object_unref(o);
-	assert_null(edge_cache_get(c, "lru", "/e", 0, 1));
+	assert_null(edge_cache_get(c, "lru", 0, "/e", 0, 1));
 	edge_cache_usage(c, &n, &bytes);
 	assert_int_equal(n, 0);
 	assert_int_equal(bytes, 0);

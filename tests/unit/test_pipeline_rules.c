@@ -326,10 +326,10 @@ static void test_later_providers_refused(void **state)
 	        "CodeDeploy actions come in a later version of ferry (stage \"Deploy\", "
 	        "action \"Upload\"); this version runs Source CodeCommit, Source "
 	        "CodeStarSourceConnection, Build CodeBuild, Test CodeBuild, Deploy S3, "
-	        "Approval Manual");
+	        "Invoke Lambda, Approval Manual");
 	assert_prefix(
-	        pl_err(ACTION_TYPE("Invoke", "AWS", "Lambda", "1")),
-	        "pipeline.yml:16:21: stages[1].actions[0].actionTypeId.provider: Invoke Lambda "
+	        pl_err(ACTION_TYPE("Deploy", "AWS", "Lambda", "1")),
+	        "pipeline.yml:16:21: stages[1].actions[0].actionTypeId.provider: Deploy Lambda "
 	        "actions come in a later version of ferry");
 }
 
