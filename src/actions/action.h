@@ -8,7 +8,9 @@
  *
  * job.json (written by the engine; every path absolute):
  *   {
- *     "kind": "source_git" | "build" | "deploy_s3",
+ *     "kind": "source_git" | "build" | "deploy_s3" | "deploy_codedeploy",
+ *       (deploy_codedeploy reads configuration.ApplicationName and
+ *       DeploymentGroupName and its one input, the revision bundle)
  *     "pipeline": "site", "executionId": "<uuid>", "stage": "Build", "action": "Build",
  *     "actionExecutionId": "<uuid>",
  *     "dataDir": "/var/lib/ferry",            ferry's data dir (secrets, caches)
@@ -72,6 +74,11 @@
  *  - deploy_s3: summary "Deployed release N of site S (F files)"; externalExecutionId
  *    "S:N"; outputVariables ReleaseNumber, SiteName; on failure the reason ("site S
  *    does not exist (ferry site create S)", the refused zip entry); no outputs;
+ *  - deploy_codedeploy: summary "Deployment d-… Succeeded (N targets)", or Failed with
+ *    "Deployment d-… Failed: <Event> failed on target T (script S): <why>; rolled back
+ *    to deployment d-… (revision R) by deployment d-…"; externalExecutionId and the
+ *    output variable DeploymentId are the deployment id (also when Failed); no
+ *    outputs (actions/appspec_deploy.h);
  *  - a job.json that cannot be used: Failed, summary "job.json: <field>: <what>".
  * The first failure gives the summary; errorMessage repeats it.
  *

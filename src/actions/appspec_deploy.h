@@ -49,7 +49,7 @@ struct deploy_outcome {
 	char id[STORE_DEPLOY_ID_LEN + 1];
 	int succeeded;
 	int ntargets;
-	char *summary;     /* "Deployment d-… Succeeded (2 targets)" or the failure */
+	char *summary; /* "Deployment d-… Succeeded (2 targets)" or the failure */
 	char rollback_id[STORE_DEPLOY_ID_LEN + 1]; /* "" when none ran */
 };
 

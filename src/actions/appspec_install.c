@@ -35,8 +35,8 @@
 
 #define CLEANUP_MAX (64u << 20)
 
-int appspec_bundle_extract(struct dctx *c, const char *zip, const char *dest,
-                           struct appspec **as, struct err *err)
+int appspec_bundle_extract(struct dctx *c, const char *zip, const char *dest, struct appspec **as,
+                           struct err *err)
 {
 	*as = NULL;
 	struct zipsafe_opts o = {
@@ -85,7 +85,7 @@ struct install {
 	struct dctx *c;
 	struct dtarget *t;
 	const struct appspec *as;
-	struct strv made;  /* absolute; directories end with '/' */
+	struct strv made; /* absolute; directories end with '/' */
 	size_t nfiles;
 	struct err *err;
 };
@@ -115,10 +115,11 @@ static int ensure_dir(struct install *in, const char *path)
 		struct stat sb;
 		if (lstat(p, &sb) == 0) {
 			if (S_ISLNK(sb.st_mode))
-				rc = err_set(in->err,
-				             "%s is a symbolic link; ferry does not install through "
-				             "links",
-				             p);
+				rc = err_set(
+				        in->err,
+				        "%s is a symbolic link; ferry does not install through "
+				        "links",
+				        p);
 			else if (!S_ISDIR(sb.st_mode))
 				rc = err_set(in->err, "%s is in the way: not a directory", p);
 		} else if (errno != ENOENT || mkdir(p, 0755) < 0) {
@@ -140,18 +141,21 @@ static int install_file(struct install *in, const char *src, const char *dst)
 	int ours = 0; /* installed earlier in this Install (two files entries overlap) */
 	if (lstat(dst, &sb) == 0) {
 		if (S_ISDIR(sb.st_mode))
-			return err_set(in->err, "%s is a directory; the bundle has a file there", dst);
+			return err_set(in->err, "%s is a directory; the bundle has a file there",
+			               dst);
 		ours = strv_contains(&in->made, dst);
 		if (!ours) {
 			enum appspec_exists b = in->as->file_exists;
 			if (b == AS_EXISTS_DISALLOW)
-				return err_set(in->err,
-				               "The deployment failed because a specified file already "
-				               "exists at this location: %s (file_exists_behavior "
-				               "DISALLOW: it was not installed by the last deployment)",
-				               dst);
+				return err_set(
+				        in->err,
+				        "The deployment failed because a specified file already "
+				        "exists at this location: %s (file_exists_behavior "
+				        "DISALLOW: it was not installed by the last deployment)",
+				        dst);
 			if (b == AS_EXISTS_RETAIN) {
-				dlog(in->c, "Install", "kept %s (file_exists_behavior RETAIN)", dst);
+				dlog(in->c, "Install", "kept %s (file_exists_behavior RETAIN)",
+				     dst);
 				return 0;
 			}
 		}
@@ -324,8 +328,7 @@ static int apply_permission(struct install *in, const struct appspec_permission 
 	return rc;
 }
 
-int appspec_install(struct dctx *c, struct dtarget *t, const struct appspec *as,
-                    struct err *err)
+int appspec_install(struct dctx *c, struct dtarget *t, const struct appspec *as, struct err *err)
 {
 	struct install in = {.c = c, .t = t, .as = as, .made = STRV_INIT, .err = err};
 	int rc = cleanup_previous(&in);
@@ -335,8 +338,10 @@ int appspec_install(struct dctx *c, struct dtarget *t, const struct appspec *as,
 		char *dst = under(t, f->destination);
 		struct stat sb;
 		if (lstat(src, &sb) < 0)
-			rc = err_set(err, "appspec.yml:%d: files[%zu].source: \"%s\" is not in the bundle",
-			             f->line, i, f->source);
+			rc = err_set(
+			        err,
+			        "appspec.yml:%d: files[%zu].source: \"%s\" is not in the bundle",
+			        f->line, i, f->source);
 		else if (S_ISDIR(sb.st_mode))
 			rc = copy_tree(&in, src, dst);
 		else if ((rc = ensure_dir(&in, dst)) == 0) {
@@ -433,8 +438,8 @@ void appspec_prune(struct dctx *c, const struct dtarget *t)
 	qsort(v, n, sizeof *v, newest_first);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(v[i].path);
-		int kept = i < DEPLOY_KEEP_ARCHIVES || (keep && !strncmp(keep, v[i].path, len) &&
-		                                        keep[len] == '/');
+		int kept = i < DEPLOY_KEEP_ARCHIVES ||
+		           (keep && !strncmp(keep, v[i].path, len) && keep[len] == '/');
 		struct err e2;
 		if (!kept && fs_rm_rf(v[i].path, &e2) < 0)
 			dlog(c, "prune", "%s", e2.msg);

@@ -19,12 +19,12 @@
 #include "store/deployments.h"
 #include "util/buf.h"
 
-#define DEPLOY_PLAN_MAX       12
-#define DEPLOY_ENTRIES_MAX    100000
-#define DEPLOY_BYTES_MAX      (4LL << 30)
-#define DEPLOY_TARGETS_MAX    64
-#define DEPLOY_KEEP_ARCHIVES  5 /* per target, besides the last successful one */
-#define DEPLOY_OUTPUT_CHUNK   4096
+#define DEPLOY_PLAN_MAX      12
+#define DEPLOY_ENTRIES_MAX   100000
+#define DEPLOY_BYTES_MAX     (4LL << 30)
+#define DEPLOY_TARGETS_MAX   64
+#define DEPLOY_KEEP_ARCHIVES 5 /* per target, besides the last successful one */
+#define DEPLOY_OUTPUT_CHUNK  4096
 
 /* Set by SIGTERM (the engine stopping the action): hooks are killed, the deployment
  * ends Stopped. */
@@ -32,10 +32,10 @@ extern volatile sig_atomic_t appspec_stop_requested;
 
 struct dtarget {
 	int index;
-	char *name;   /* the directory, or "blue" / "green" */
-	char *dir;    /* the target directory (created when missing) */
-	char *droot;  /* its deployment root: <group root>/<index> */
-	char *archive; /* <droot>/<deployment id>/deployment-archive */
+	char *name;       /* the directory, or "blue" / "green" */
+	char *dir;        /* the target directory (created when missing) */
+	char *droot;      /* its deployment root: <group root>/<index> */
+	char *archive;    /* <droot>/<deployment id>/deployment-archive */
 	const char *slot; /* blue/green: "blue" or "green"; NULL in-place */
 	int port;
 	const char *plan[DEPLOY_PLAN_MAX];
@@ -53,8 +53,8 @@ struct dctx {
 	struct store_deploy_group *g;
 	char id[STORE_DEPLOY_ID_LEN + 1];
 	const char *creator;
-	char *root;     /* <data>/deploy/<app>/<group> */
-	char *bundle;   /* bundles/<id>.zip */
+	char *root;   /* <data>/deploy/<app>/<group> */
+	char *bundle; /* bundles/<id>.zip */
 	char *revision;
 	int logfd;
 	long entries_max;
@@ -90,15 +90,14 @@ void hook_result_clear(struct hook_result *res);
 /* Extracts `zip` into `dest` (created), refusing hostile entries with the entry named
  * and nothing written; then reads its appspec.yml. 0, or -1 with `err`. */
 FERRY_MUST_CHECK
-int appspec_bundle_extract(struct dctx *c, const char *zip, const char *dest,
-                           struct appspec **as, struct err *err);
+int appspec_bundle_extract(struct dctx *c, const char *zip, const char *dest, struct appspec **as,
+                           struct err *err);
 
 /* Install: removes what the previous Install on this target made (its cleanup file),
  * copies the files section under t->dir, applies permissions, and writes the new
  * cleanup file (also after a failure, with what was installed). */
 FERRY_MUST_CHECK
-int appspec_install(struct dctx *c, struct dtarget *t, const struct appspec *as,
-                    struct err *err);
+int appspec_install(struct dctx *c, struct dtarget *t, const struct appspec *as, struct err *err);
 
 /* <droot>/deployment-instructions/<group-id>_last_successful_install: the archive dir
  * it names (to free), or NULL when there is none. */

@@ -36,10 +36,10 @@ static const char *const inplace_plan[] = {
         "ApplicationStop", "DownloadBundle",   "BeforeInstall",   "Install",
         "AfterInstall",    "ApplicationStart", "ValidateService", NULL,
 };
-static const char *const allow_plan[] = {"BeforeAllowTraffic", "AllowTraffic",
-                                         "AfterAllowTraffic", NULL};
-static const char *const block_plan[] = {"BeforeBlockTraffic", "BlockTraffic",
-                                         "AfterBlockTraffic", NULL};
+static const char *const allow_plan[] = {"BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic",
+                                         NULL};
+static const char *const block_plan[] = {"BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic",
+                                         NULL};
 
 /* ---- events ---- */
 
@@ -77,8 +77,12 @@ static void ev_put(struct dctx *c, struct dtarget *t, int seq, const char *statu
 	        .script = res ? res->script : NULL,
 	        .exit_code = res ? res->exit_code : -1,
 	        .error_code = res ? (char *)res->code : NULL,
-	        .message = (char *)(msg ? msg : res ? res->message : NULL),
-	        .started_ms = pending ? 0 : t->started[seq] ? t->started[seq] : now,
+	        .message = (char *)(msg   ? msg
+	                            : res ? res->message
+	                                  : NULL),
+	        .started_ms = pending           ? 0
+	                      : t->started[seq] ? t->started[seq]
+	                                        : now,
 	        .ended_ms = pending || running ? 0 : now,
 	};
 	struct err err;
@@ -191,7 +195,8 @@ static int run_inplace(struct dctx *c, struct dtarget *t)
 	if (rc == 0) {
 		ev_start(c, t, "Install");
 		rc = appspec_install(c, t, as, &err);
-		rc = ev_end(c, t, "Install", rc == 0, NULL, "UnknownError", rc == 0 ? NULL : err.msg);
+		rc = ev_end(c, t, "Install", rc == 0, NULL, "UnknownError",
+		            rc == 0 ? NULL : err.msg);
 	}
 	if (rc == 0)
 		rc = step(c, t, as, t->archive, AS_AFTER_INSTALL);
@@ -269,7 +274,8 @@ static int slots_init(struct dctx *c, struct err *err)
 		const char *dir = json_string_value(json_object_get(s, "dir"));
 		json_int_t port = json_integer_value(json_object_get(s, "port"));
 		if (!dir || port < 1 || port > 65535)
-			rc = err_set(err, "deployment group %s: slot %s needs a directory and a port",
+			rc = err_set(err,
+			             "deployment group %s: slot %s needs a directory and a port",
 			             c->g->name, names[i]);
 		else
 			rc = target_init(c, &c->t[i], i, names[i], dir, err);
@@ -319,7 +325,7 @@ static int config_rule(enum config cfg, size_t n, size_t done, size_t failed, in
 
 struct outcome {
 	int succeeded;
-	int switched; /* blue/green: the route moved to the replacement */
+	int switched;              /* blue/green: the route moved to the replacement */
 	int replacement, original; /* blue/green target indexes; original -1: none */
 	char *failure;
 	char *error_code;
@@ -392,8 +398,8 @@ static int allow_traffic(struct dctx *c, struct dtarget *t)
 static void block_traffic(struct dctx *c, struct dtarget *t, const char *now_to)
 {
 	ev_start(c, t, "BlockTraffic");
-	char *msg = xasprintf("%s no longer goes to %s (it goes to %s)", c->g->host, t->slot,
-	                      now_to);
+	char *msg =
+	        xasprintf("%s no longer goes to %s (it goes to %s)", c->g->host, t->slot, now_to);
 	ev_end(c, t, "BlockTraffic", 1, NULL, NULL, msg);
 	free(msg);
 }
@@ -555,8 +561,9 @@ static void ctx_finish(struct dctx *c, const struct outcome *o, const char *fina
 	char *summary = final ? xstrdup(final) : ctx_summary(c, o);
 	struct err err;
 	if (store_deployment_set_status(c->st, c->id, status, 1, summary,
-	                                o->succeeded ? NULL : o->error_code ? o->error_code
-	                                                                    : "UnknownError",
+	                                o->succeeded    ? NULL
+	                                : o->error_code ? o->error_code
+	                                                : "UnknownError",
 	                                &err) < 0)
 		dlog(c, "store", "%s", err.msg);
 	dlog(c, "deploy", "%s", summary);
@@ -581,8 +588,8 @@ static int lock_group(struct dctx *c, struct err *err)
 		return err_errno(err, "%s/.lock", c->root);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (c->req->log_stdout) {
-			printf("[deploy] waiting for the deployment in progress on %s/%s\n", c->g->app,
-			       c->g->name);
+			printf("[deploy] waiting for the deployment in progress on %s/%s\n",
+			       c->g->app, c->g->name);
 			fflush(stdout);
 		}
 		while (flock(fd, LOCK_EX) < 0)
@@ -598,8 +605,12 @@ static int lock_group(struct dctx *c, struct err *err)
 static void run_rollback(struct dctx *f, const struct outcome *fo,
                          const struct store_deployment *good, struct deploy_outcome *out)
 {
-	struct dctx c = {.st = f->st, .req = f->req, .g = f->g, .creator = "codeDeployRollback",
-	                 .logfd = -1, .entries_max = f->entries_max};
+	struct dctx c = {.st = f->st,
+	                 .req = f->req,
+	                 .g = f->g,
+	                 .creator = "codeDeployRollback",
+	                 .logfd = -1,
+	                 .entries_max = f->entries_max};
 	store_deployment_new_id(c.id);
 	c.root = xstrdup(f->root);
 	c.bundle = xstrdup(good->bundle ? good->bundle : "");
@@ -687,9 +698,8 @@ static char *bundle_copy(struct dctx *c, const char *from, struct err *err)
 static void mark_failed(struct store *st, const struct deploy_req *req, const char *msg)
 {
 	struct err e2;
-	if (req->deployment_id &&
-	    store_deployment_set_status(st, req->deployment_id, "Failed", 1, msg, "UnknownError",
-	                                &e2) < 0) {
+	if (req->deployment_id && store_deployment_set_status(st, req->deployment_id, "Failed", 1,
+	                                                      msg, "UnknownError", &e2) < 0) {
 	}
 }
 
@@ -702,7 +712,10 @@ int appspec_deploy(struct store *st, const struct deploy_req *req, struct deploy
 		mark_failed(st, req, err->msg);
 		return -1;
 	}
-	struct dctx c = {.st = st, .req = req, .g = &g, .logfd = -1,
+	struct dctx c = {.st = st,
+	                 .req = req,
+	                 .g = &g,
+	                 .logfd = -1,
 	                 .creator = req->creator ? req->creator : "user",
 	                 .entries_max = req->entries_max};
 	if (req->deployment_id)

@@ -76,8 +76,7 @@ void hook_result_clear(struct hook_result *res)
 }
 
 FERRY_PRINTF(4, 5)
-static int hook_fail(struct hook_result *res, const char *code, int exit_code, const char *fmt,
-                     ...)
+static int hook_fail(struct hook_result *res, const char *code, int exit_code, const char *fmt, ...)
 {
 	char msg[ERR_MSG_MAX];
 	va_list ap;
@@ -224,8 +223,7 @@ static int wait_script(struct dctx *c, pid_t pid, int fd, int timeout_s, int *st
 
 /* Runs one script; 0 on success, -1 with `res`. */
 static int run_script(struct dctx *c, struct dtarget *t, const char *archive,
-                      const struct appspec_hook *h, enum appspec_event ev,
-                      struct hook_result *res)
+                      const struct appspec_hook *h, enum appspec_event ev, struct hook_result *res)
 {
 	char *path = fs_join(archive, h->location);
 	free(res->script);
@@ -298,10 +296,11 @@ static int run_script(struct dctx *c, struct dtarget *t, const char *archive,
 		int status = 0;
 		int timed_out = wait_script(c, pid, fds[0], h->timeout, &status);
 		if (timed_out && appspec_stop_requested)
-			rc = hook_fail(res, "UnknownError", -1,
-			               "Script at specified location: %s was stopped (the deployment "
-			               "was stopped)",
-			               h->location);
+			rc = hook_fail(
+			        res, "UnknownError", -1,
+			        "Script at specified location: %s was stopped (the deployment "
+			        "was stopped)",
+			        h->location);
 		else if (timed_out)
 			rc = hook_fail(res, "ScriptTimedOut", -1,
 			               "Script at specified location: %s failed to complete in %d "

@@ -52,17 +52,17 @@ int action_deploy_codedeploy(const struct action_job *job, struct action_result 
 		                      "non-empty string"),
 		       0;
 	if (job->ninputs != 1)
-		return action_fail(r, "job.json: inputs: expected one input artifact (the revision "
-		                      "bundle), found %zu",
+		return action_fail(r,
+		                   "job.json: inputs: expected one input artifact (the revision "
+		                   "bundle), found %zu",
 		                   job->ninputs),
 		       0;
 	if (!job->data_dir)
 		return action_fail(r, "job.json: dataDir: expected a non-empty string"), 0;
 	catch_term();
-	char *source = xasprintf("pipeline %s execution %s action %s",
-	                         job->pipeline ? job->pipeline : "?",
-	                         job->execution_id ? job->execution_id : "?",
-	                         job->action ? job->action : "?");
+	char *source = xasprintf(
+	        "pipeline %s execution %s action %s", job->pipeline ? job->pipeline : "?",
+	        job->execution_id ? job->execution_id : "?", job->action ? job->action : "?");
 	struct deploy_req req = {
 	        .data_dir = job->data_dir,
 	        .app = app,

@@ -57,10 +57,9 @@ static void reply_store(struct api_job *job, int rc, const struct err *err)
 static json_t *group_json(const struct store_deploy_group *g)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "applicationName", g->app,
-	                      "deploymentGroupName", g->name, "deploymentGroupId", g->id,
-	                      "kind", g->kind, "deploymentConfigName", g->config,
-	                      "autoRollback", g->auto_rollback, "created",
-	                      api_time_json(g->created_ms));
+	                      "deploymentGroupName", g->name, "deploymentGroupId", g->id, "kind",
+	                      g->kind, "deploymentConfigName", g->config, "autoRollback",
+	                      g->auto_rollback, "created", api_time_json(g->created_ms));
 	json_object_set_new(o, "targets", json_loads(g->targets ? g->targets : "[]", 0, NULL));
 	if (g->slots) {
 		json_object_set_new(o, "slots", json_loads(g->slots, 0, NULL));
@@ -72,15 +71,15 @@ static json_t *group_json(const struct store_deploy_group *g)
 
 static json_t *deployment_json(const struct store_deployment *d)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	                      "deploymentId", d->id, "applicationName", d->app,
-	                      "deploymentGroupName", d->group, "status", d->status, "revision",
-	                      str_or_null(d->revision), "creator", d->creator, "rollbackOf",
-	                      str_or_null(d->rollback_of), "rolledBackBy",
-	                      str_or_null(d->rolled_back_by), "source", str_or_null(d->source),
-	                      "summary", str_or_null(d->summary), "errorCode",
-	                      str_or_null(d->error_code), "created", api_time_json(d->started_ms),
-	                      "completed", d->ended_ms ? api_time_json(d->ended_ms) : json_null());
+	json_t *o =
+	        json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                  "deploymentId", d->id, "applicationName", d->app, "deploymentGroupName",
+	                  d->group, "status", d->status, "revision", str_or_null(d->revision),
+	                  "creator", d->creator, "rollbackOf", str_or_null(d->rollback_of),
+	                  "rolledBackBy", str_or_null(d->rolled_back_by), "source",
+	                  str_or_null(d->source), "summary", str_or_null(d->summary), "errorCode",
+	                  str_or_null(d->error_code), "created", api_time_json(d->started_ms),
+	                  "completed", d->ended_ms ? api_time_json(d->ended_ms) : json_null());
 	return o;
 }
 
@@ -149,7 +148,8 @@ static int bluegreen_args(struct api_job *job, json_t *bg, char **slots, char **
 		}
 		if (port < 1 || port > 65535) {
 			api_reply_error(job, 400, API_ERR_VALIDATION,
-			                "blueGreen.%s.port: expected a port from 1 to 65535", names[i]);
+			                "blueGreen.%s.port: expected a port from 1 to 65535",
+			                names[i]);
 			json_decref(out);
 			return -1;
 		}
@@ -195,8 +195,7 @@ static void create_group(struct api_job *job)
 		if (bluegreen_args(job, bg, &slots, &host) < 0)
 			goto out;
 	} else {
-		if (!json_is_array(tg) || !json_array_size(tg) ||
-		    json_array_size(tg) > 64) {
+		if (!json_is_array(tg) || !json_array_size(tg) || json_array_size(tg) > 64) {
 			api_reply_error(job, 400, API_ERR_VALIDATION,
 			                "targets: expected 1 to 64 directories (or blueGreen)");
 			goto out;
@@ -326,7 +325,8 @@ static void get_log(struct api_job *job)
 	else if (fs_read_file(path, API_DEPLOY_LOG_MAX, &text, &len, &err) < 0)
 		text = NULL;
 	if (text)
-		api_reply_json(job, 200, json_pack("{s:s, s:s}", "deploymentId", d.id, "log", text));
+		api_reply_json(job, 200,
+		               json_pack("{s:s, s:s}", "deploymentId", d.id, "log", text));
 	else
 		api_reply_error(job, 500, HTTP_ERR_INTERNAL, "%s", err.msg);
 	free(text);
@@ -343,8 +343,8 @@ static int spawn_deploy(const char *data, const char *id, const char *app, const
 	if (n <= 0)
 		return err_errno(err, "/proc/self/exe");
 	exe[n] = '\0';
-	char *const argv[] = {exe,          "__deploy",    (char *)data, (char *)id, (char *)app,
-	                      (char *)group, (char *)bundle, "cli",      NULL};
+	char *const argv[] = {exe,           "__deploy",     (char *)data, (char *)id, (char *)app,
+	                      (char *)group, (char *)bundle, "cli",        NULL};
 	pid_t pid = fork();
 	if (pid < 0)
 		return err_errno(err, "fork");

@@ -93,9 +93,9 @@ static json_t *slot_json(const char *flag, const char *spec)
 
 static int group_create(struct deploy_args *a)
 {
-	json_t *body = json_pack("{s:s, s:s, s:b}", "applicationName", a->pos.v[0],
-	                         "deploymentGroupName", a->pos.v[1], "autoRollback",
-	                         !a->no_rollback);
+	json_t *body =
+	        json_pack("{s:s, s:s, s:b}", "applicationName", a->pos.v[0], "deploymentGroupName",
+	                  a->pos.v[1], "autoRollback", !a->no_rollback);
 	if (a->config)
 		json_object_set_new(body, "deploymentConfigName", json_string(a->config));
 	if (a->blue_green) {
@@ -104,7 +104,8 @@ static int group_create(struct deploy_args *a)
 			return cli_usage_error("deploy group create", usage,
 			                       "--blue-green needs --host, --blue and --green");
 		}
-		json_t *blue = slot_json("--blue", a->blue), *green = slot_json("--green", a->green);
+		json_t *blue = slot_json("--blue", a->blue),
+		       *green = slot_json("--green", a->green);
 		if (!blue || !green) {
 			json_decref(blue);
 			json_decref(green);
@@ -134,16 +135,17 @@ static int group_create(struct deploy_args *a)
 		json_object_set_new(body, "targets", arr);
 	}
 	json_t *out = NULL;
-	int rc = cli_call(&a->c,
-	                  &(struct cli_req){.method = "POST", .path = "/api/deploy/groups",
-	                                    .json = body},
-	                  &out);
+	int rc = cli_call(
+	        &a->c,
+	        &(struct cli_req){.method = "POST", .path = "/api/deploy/groups", .json = body},
+	        &out);
 	if (rc == 0) {
 		if (a->json)
 			cli_print_json(out);
 		else
-			printf("deployment group %s/%s created (%s, %s)\n", a->pos.v[0], a->pos.v[1],
-			       cli_str(out, "kind"), cli_str(out, "deploymentConfigName"));
+			printf("deployment group %s/%s created (%s, %s)\n", a->pos.v[0],
+			       a->pos.v[1], cli_str(out, "kind"),
+			       cli_str(out, "deploymentConfigName"));
 	}
 	json_decref(out);
 	json_decref(body);
@@ -230,12 +232,13 @@ static void print_deployment(const json_t *d)
 		{
 			char name[96], dur[64];
 			snprintf(name, sizeof name, "  %s", cli_str(ev, "lifecycleEventName"));
-			cli_elapsed(json_object_get(ev, "startTime"), json_object_get(ev, "endTime"),
-			            dur, sizeof dur);
+			cli_elapsed(json_object_get(ev, "startTime"),
+			            json_object_get(ev, "endTime"), dur, sizeof dur);
 			char *error = NULL;
 			if (cli_str(ev, "errorCode"))
 				error = xasprintf("%s: %s", cli_str(ev, "errorCode"),
-				                  cli_str(ev, "message") ? cli_str(ev, "message") : "");
+				                  cli_str(ev, "message") ? cli_str(ev, "message")
+				                                         : "");
 			cli_table_row(&tab, (const char *[]){name, cli_str(ev, "status"), dur,
 			                                     cli_str(ev, "scriptName"), error});
 			free(error);
@@ -271,8 +274,7 @@ static int list(struct deploy_args *a)
 {
 	char *app = a->pos.n > 0 ? cli_escape(a->pos.v[0]) : NULL;
 	char *grp = a->pos.n > 1 ? cli_escape(a->pos.v[1]) : NULL;
-	char *path = xasprintf("/api/deployments?app=%s&group=%s", app ? app : "",
-	                       grp ? grp : "");
+	char *path = xasprintf("/api/deployments?app=%s&group=%s", app ? app : "", grp ? grp : "");
 	if (!app) {
 		free(path);
 		path = xstrdup("/api/deployments");
@@ -374,8 +376,8 @@ static int push(struct deploy_args *a)
 		fprintf(stderr, "ferry: %s\n", err.msg);
 		return 2;
 	}
-	char *path = cli_path("api", "deploy", "groups", a->pos.v[0], a->pos.v[1], "deployments",
-	                      NULL);
+	char *path =
+	        cli_path("api", "deploy", "groups", a->pos.v[0], a->pos.v[1], "deployments", NULL);
 	json_t *out = NULL;
 	rc = cli_call(&a->c,
 	              &(struct cli_req){.method = "POST",

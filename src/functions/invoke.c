@@ -65,8 +65,9 @@ static void log_write(struct inv *v, const char *data, size_t len)
 		close(v->log_file); /* a full disk: the invocation goes on without its log */
 		v->log_file = -1;
 	}
+	/* the caller's copy is best effort: a closed reader must not end the invocation */
 	if (v->req->log_fd >= 0 && fs_write_all(v->req->log_fd, data, len) < 0)
-		return;
+		errno = 0;
 }
 
 FERRY_PRINTF(2, 3)

@@ -272,11 +272,10 @@ static int install_code(const char *data_dir, struct store_fn *f, const char *zi
 	free(f->code_dir);
 	f->code_dir = xstrdup(dir);
 out:
-	if (tmp && fs_exists(tmp)) {
-		struct err e2;
-		if (fs_rm_rf(tmp, &e2) < 0)
-			(void)0; /* a leftover .tmp- directory is swept later */
-	}
+	/* a .tmp- directory left behind (a failed removal) is swept with the others */
+	struct err e2;
+	if (tmp && fs_exists(tmp) && fs_rm_rf(tmp, &e2) < 0)
+		rc = rc ? rc : err_set(err, "%s", e2.msg);
 	free(tmp);
 	free(dir);
 	free(code);
@@ -300,16 +299,16 @@ static void sweep_code(struct store *st, const char *data_dir, const char *name)
 	DIR *d = opendir(code);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue; /* a left-over .tmp-* directory goes too: nothing names it */
 		char *p = fs_join(code, de->d_name);
 		char *real = fs_realpath(p, &err);
 		int used = real && latest.code_dir && !strcmp(real, latest.code_dir);
 		for (size_t i = 0; real && !used && i < n; i++)
 			used = !strcmp(real, vers[i].code_dir);
-		if (real && !used)
-			if (fs_rm_rf(p, &err) < 0)
-				break; /* best effort: the next sweep tries again */
+		/* best effort: what cannot be removed now is tried again by the next sweep */
+		if (real && !used && fs_rm_rf(p, &err) < 0)
+			err.msg[0] = '\0';
 		free(real);
 		free(p);
 	}
@@ -453,8 +452,11 @@ int fn_alias_put(struct store *st, const struct fn_alias_req *r, struct store_al
 		if (rc)
 			return rc;
 	}
-	if (!target) {
-		err_set(err, "alias \"%s\": FunctionVersion is required", r->alias);
+	if (!target || !*target || strspn(target, "0123456789") != strlen(target) ||
+	    *target == '0') {
+		err_set(err, "alias \"%s\": FunctionVersion \"%s\" is not a published version",
+		        r->alias, target ? target : "");
+		free(target);
 		return FN_EINVALID;
 	}
 	char rev[37];
@@ -466,10 +468,8 @@ int fn_alias_put(struct store *st, const struct fn_alias_req *r, struct store_al
 	                        .revision_id = rev};
 	rc = store_alias_put(st, &a, r->create, err);
 	free(target);
-	if (rc < 0 && !r->create)
-		rc = FN_EINVALID; /* not a version number */
 	if (rc)
-		return rc < 0 ? FN_EINVALID : rc_of_store(rc);
+		return rc_of_store(rc);
 	return rc_of_store(store_alias_get(st, r->function, r->alias, out, err));
 }
 

@@ -163,6 +163,11 @@ size_t http_request_query_count(const struct http_request *);
 const char *http_request_query_at(const struct http_request *, size_t i, const char **value);
 /* A request header, looked up case-insensitively; NULL when absent. */
 const char *http_request_header(const struct http_request *, const char *name);
+/* Calls fn(ctx, name, value) for each request header, in the order received (a name
+ * may come more than once); stops early when fn returns non-zero. HTTP thread only,
+ * before the request is answered. */
+void http_request_header_each(const struct http_request *,
+                              int (*fn)(void *ctx, const char *name, const char *value), void *ctx);
 /* The peer's address, "127.0.0.1" or "::1". */
 const char *http_request_remote(const struct http_request *);
 /* The body (NUL-terminated; "" when none); *len gets its length when len is not NULL. */

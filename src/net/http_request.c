@@ -162,6 +162,27 @@ const char *http_request_header(const struct http_request *req, const char *name
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+struct header_each {
+	int (*fn)(void *ctx, const char *name, const char *value);
+	void *ctx;
+};
+
+static enum MHD_Result header_each_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+	(void)kind;
+	struct header_each *h = cls;
+	return h->fn(h->ctx, key, value ? value : "") ? MHD_NO : MHD_YES;
+}
+
+void http_request_header_each(const struct http_request *req,
+                              int (*fn)(void *ctx, const char *name, const char *value), void *ctx)
+{
+	struct header_each h = {.fn = fn, .ctx = ctx};
+	if (req->conn)
+		MHD_get_connection_values(req->conn, MHD_HEADER_KIND, header_each_one, &h);
+}
+
 const char *http_request_remote(const struct http_request *req)
 {
 	return req->remote;

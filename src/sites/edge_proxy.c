@@ -10,9 +10,9 @@
  * while the buffer is full, so a slow client slows the upstream down instead of growing
  * memory. A worker exists only while its request does: an idle edge has no thread here.
  *
- * Only request headers of a known list are forwarded (the HTTP layer, net/http.h, looks
- * headers up by name and cannot list them): the end-to-end headers browsers, APIs and
- * caches use. Hop-by-hop headers are never forwarded, in either direction.
+ * Every request header is forwarded as received except the hop-by-hop ones (and any the
+ * Connection header names) and those the proxy writes itself (Host, Via, X-Forwarded-*,
+ * Content-Length). Hop-by-hop headers are never forwarded, in either direction.
  *
  * Stopping (edge_proxy_stop()): every upstream connection is shut down, which ends the
  * workers' waits at once; the stop waits for them to answer and leave.
@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,47 +46,49 @@
 #define PROXY_TEXT        "text/plain; charset=utf-8"
 #define PROXY_VIA         "1.1 ferry"
 
-/* End-to-end request headers forwarded as they are. */
-static const char *const forwarded_headers[] = {"Accept",
-                                                "Accept-Charset",
-                                                "Accept-Encoding",
-                                                "Accept-Language",
-                                                "Access-Control-Request-Headers",
-                                                "Access-Control-Request-Method",
-                                                "Authorization",
-                                                "Cache-Control",
-                                                "Content-Encoding",
-                                                "Content-Language",
-                                                "Content-Type",
-                                                "Cookie",
-                                                "DNT",
-                                                "Forwarded",
-                                                "Idempotency-Key",
-                                                "If-Match",
-                                                "If-Modified-Since",
-                                                "If-None-Match",
-                                                "If-Range",
-                                                "If-Unmodified-Since",
-                                                "Origin",
-                                                "Pragma",
-                                                "Range",
-                                                "Referer",
-                                                "Sec-Fetch-Dest",
-                                                "Sec-Fetch-Mode",
-                                                "Sec-Fetch-Site",
-                                                "Sec-Fetch-User",
-                                                "traceparent",
-                                                "tracestate",
-                                                "User-Agent",
-                                                "X-Api-Key",
-                                                "X-CSRF-Token",
-                                                "X-Correlation-Id",
-                                                "X-Forwarded-Port",
-                                                "X-Real-IP",
-                                                "X-Request-Id",
-                                                "X-Requested-With",
-                                                "X-XSRF-Token",
-                                                NULL};
+/* Request headers not forwarded: hop-by-hop ones (also any the Connection header
+ * names), and those the proxy writes itself. */
+static const char *const dropped_request_headers[] = {
+        "Connection", "Keep-Alive",        "Proxy-Connection",  "Proxy-Authorization", "TE",
+        "Trailer",    "Transfer-Encoding", "Upgrade",           "Content-Length",      "Host",
+        "Via",        "X-Forwarded-For",   "X-Forwarded-Proto", "X-Forwarded-Host",    NULL};
+
+struct forward_ctx {
+	struct buf *b;
+	const char *connection; /* the Connection header's value: more hop-by-hop names */
+	int rc;
+};
+
+/* Whether `name` is one of the comma-separated tokens of `list`. */
+static bool in_token_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		p += strspn(p, " \t,");
+		size_t len = strcspn(p, " \t,");
+		if (len == n && !strncasecmp(p, name, n))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static int forward_header(void *vctx, const char *name, const char *value)
+{
+	struct forward_ctx *c = vctx;
+	for (size_t i = 0; dropped_request_headers[i]; i++)
+		if (!strcasecmp(name, dropped_request_headers[i]))
+			return 0;
+	if (c->connection && in_token_list(c->connection, name))
+		return 0;
+	if (strpbrk(name, "\r\n") || strpbrk(value, "\r\n"))
+		return 0; /* never let a header split the request */
+	if (buf_printf(c->b, "%s: %s\r\n", name, value) < 0) {
+		c->rc = -1;
+		return 1;
+	}
+	return 0;
+}
 
 /* Answer headers not passed back: hop-by-hop ones, and those the edge's server sets. */
 static const char *const dropped_answer_headers[] = {"Connection",
@@ -187,10 +190,11 @@ static int build_request(struct http_request *req, struct buf *b)
 	const char *via = http_request_header(req, "Via");
 	if (rc == 0)
 		rc = buf_printf(b, " HTTP/1.1\r\nHost: %s\r\n", host ? host : "");
-	for (size_t i = 0; forwarded_headers[i] && rc == 0; i++) {
-		const char *v = http_request_header(req, forwarded_headers[i]);
-		if (v)
-			rc = buf_printf(b, "%s: %s\r\n", forwarded_headers[i], v);
+	if (rc == 0) {
+		struct forward_ctx fc = {.b = b,
+		                         .connection = http_request_header(req, "Connection")};
+		http_request_header_each(req, forward_header, &fc);
+		rc = fc.rc;
 	}
 	size_t len = 0;
 	const char *body = http_request_body(req, &len);

@@ -25,10 +25,11 @@
 #define SHOW_MAX     48
 
 static const char *const event_names[AS_EVENT_COUNT + 1] = {
-        "BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop",
-        "BeforeInstall",      "AfterInstall",      "ApplicationStart",
-        "ValidateService",    "BeforeAllowTraffic", "AfterAllowTraffic",
-        NULL,
+        "BeforeBlockTraffic", "AfterBlockTraffic",
+        "ApplicationStop",    "BeforeInstall",
+        "AfterInstall",       "ApplicationStart",
+        "ValidateService",    "BeforeAllowTraffic",
+        "AfterAllowTraffic",  NULL,
 };
 /* Events CodeDeploy runs itself: no scripts. */
 static const char *const agent_events[] = {
@@ -154,7 +155,9 @@ static int want(struct asctx *c, const struct ynode *n, enum ynode_kind kind, co
 {
 	if (n->kind == kind)
 		return 0;
-	const char *exp = kind == YNODE_MAP ? "a mapping" : kind == YNODE_SEQ ? "a list" : "a string";
+	const char *exp = kind == YNODE_MAP   ? "a mapping"
+	                  : kind == YNODE_SEQ ? "a list"
+	                                      : "a string";
 	return fail(c, n, "%s: expected %s, found %s", path, exp, ytree_kind_name(n));
 }
 
@@ -208,7 +211,8 @@ static int version(struct asctx *c, const struct ynode *n)
 	if (n->kind != YNODE_SCALAR)
 		return fail(c, n, "version: expected 0.0, found %s", ytree_kind_name(n));
 	if (!(n->len == 3 && !memcmp(n->text, "0.0", 3)))
-		return fail(c, n, "version: \"%s\" is not supported (the only appspec version is 0.0)",
+		return fail(c, n,
+		            "version: \"%s\" is not supported (the only appspec version is 0.0)",
 		            show(n, shown));
 	c->as->version = xstrdup("0.0");
 	return 0;
@@ -271,7 +275,8 @@ static int files(struct asctx *c, const struct ynode *n)
 		const struct ynode *src = ytree_get(it, "source");
 		const struct ynode *dst = ytree_get(it, "destination");
 		if (!src)
-			return fail(c, it, "%s.source: missing (a path in the bundle; / for all of it)",
+			return fail(c, it,
+			            "%s.source: missing (a path in the bundle; / for all of it)",
 			            p);
 		if (!dst)
 			return fail(c, it, "%s.destination: missing (an absolute path)", p);
@@ -323,7 +328,8 @@ static int type_value(struct asctx *c, const struct ynode *n, const char *path, 
 		else if (!strcmp(shown, "directory"))
 			*out |= AS_TYPE_DIR;
 		else
-			return fail(c, items[i], "%s: \"%s\" is not file or directory", path, shown);
+			return fail(c, items[i], "%s: \"%s\" is not file or directory", path,
+			            shown);
 	}
 	return 0;
 }
@@ -452,8 +458,7 @@ static int hook(struct asctx *c, const struct ynode *it, const char *p, struct a
 	if ((v = ytree_get(it, "timeout")) && timeout_value(c, v, f, &h->timeout) < 0)
 		return -1;
 	subpath(f, p, "runas");
-	if ((v = ytree_get(it, "runas")) && v->kind != YNODE_NULL &&
-	    string(c, v, f, &h->runas) < 0)
+	if ((v = ytree_get(it, "runas")) && v->kind != YNODE_NULL && string(c, v, f, &h->runas) < 0)
 		return -1;
 	return 0;
 }

@@ -26,10 +26,10 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-#define APPSPEC_FILE_MAX      (1 << 20)
-#define APPSPEC_TIMEOUT_MAX   3600 /* seconds, per script and per event */
-#define APPSPEC_HOOKS_MAX     64   /* scripts per event */
-#define APPSPEC_ENTRIES_MAX   1000 /* files or permissions entries */
+#define APPSPEC_FILE_MAX        (1 << 20)
+#define APPSPEC_TIMEOUT_MAX     3600 /* seconds, per script and per event */
+#define APPSPEC_HOOKS_MAX       64   /* scripts per event */
+#define APPSPEC_ENTRIES_MAX     1000 /* files or permissions entries */
 #define APPSPEC_TIMEOUT_DEFAULT 3600
 
 /* Scriptable lifecycle events, in the local deployer's canonical order (§9). */
@@ -69,8 +69,8 @@ struct appspec_file {
 };
 
 struct appspec_permission {
-	char *object;   /* absolute */
-	char *pattern;  /* "**" when absent */
+	char *object;  /* absolute */
+	char *pattern; /* "**" when absent */
 	struct strv except;
 	char *owner, *group; /* NULL: unchanged */
 	int mode;            /* -1: unchanged */

@@ -28,8 +28,8 @@ int store_deploy_name_check(const char *what, const char *name, struct err *err)
 		               name ? name : "", STORE_DEPLOY_NAME_MAX);
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		         c == '.' || c == '_' || c == '-';
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 		if (!ok)
 			return err_set(err,
 			               "%s \"%s\": '%c' is not allowed (letters, digits, '.', '_' "
@@ -73,14 +73,12 @@ static void uuid4(char out[37])
 	randombytes_buf(b, sizeof b);
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-	         b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-	         b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+	         b[13], b[14], b[15]);
 }
 
-int store_deploy_group_create(struct store *st, const struct store_deploy_group *g,
-                              struct err *err)
+int store_deploy_group_create(struct store *st, const struct store_deploy_group *g, struct err *err)
 {
 	if (store_deploy_name_check("application name", g->app, err) < 0 ||
 	    store_deploy_name_check("deployment group name", g->name, err) < 0)
@@ -125,7 +123,8 @@ int store_deploy_group_get(struct store *st, const char *app, const char *name,
 	int rc = store_row_fetch_one(st, stmt, group_fill, out, "reading a deployment group", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err,
-		        "deployment group \"%s\" of application \"%s\" does not exist (ferry deploy "
+		        "deployment group \"%s\" of application \"%s\" does not exist (ferry "
+		        "deploy "
 		        "group create %s %s ...)",
 		        name, app, app, name);
 	return rc;
@@ -150,8 +149,7 @@ int store_deploy_group_list(struct store *st, const char *app, struct store_depl
 	return rc;
 }
 
-int store_deploy_group_delete(struct store *st, const char *app, const char *name,
-                              struct err *err)
+int store_deploy_group_delete(struct store *st, const char *app, const char *name, struct err *err)
 {
 	if (store_begin(st, err) < 0)
 		return -1;
@@ -418,8 +416,8 @@ static void event_fill(sqlite3_stmt *stmt, void *row)
 	ev->event = store_col_text(stmt, 4);
 	ev->status = store_col_text(stmt, 5);
 	ev->script = store_col_text(stmt, 6);
-	ev->exit_code = sqlite3_column_type(stmt, 7) == SQLITE_NULL ? -1
-	                                                             : sqlite3_column_int(stmt, 7);
+	ev->exit_code =
+	        sqlite3_column_type(stmt, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, 7);
 	ev->error_code = store_col_text(stmt, 8);
 	ev->message = store_col_text(stmt, 9);
 	ev->started_ms = sqlite3_column_int64(stmt, 10);
@@ -439,8 +437,7 @@ static void event_clear(void *row)
 	memset(ev, 0, sizeof *ev);
 }
 
-int store_deploy_event_put(struct store *st, const struct store_deploy_event *ev,
-                           struct err *err)
+int store_deploy_event_put(struct store *st, const struct store_deploy_event *ev, struct err *err)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
 	                                   "INSERT OR REPLACE INTO deploy_events(" EVENT_COLUMNS

@@ -59,8 +59,7 @@ int store_deploy_group_list(struct store *st, const char *app, struct store_depl
                             size_t *n, struct err *err);
 /* Deletes the group and its deployments' history. 0, STORE_NOT_FOUND, -1. */
 FERRY_MUST_CHECK
-int store_deploy_group_delete(struct store *st, const char *app, const char *name,
-                              struct err *err);
+int store_deploy_group_delete(struct store *st, const char *app, const char *name, struct err *err);
 FERRY_MUST_CHECK
 int store_deploy_group_set_live(struct store *st, const char *app, const char *name,
                                 const char *slot, struct err *err);
@@ -70,15 +69,15 @@ void store_deploy_group_list_free(struct store_deploy_group *g, size_t n);
 struct store_deployment {
 	char *id;
 	char *app, *group;
-	char *status;   /* Created InProgress Succeeded Failed Stopped */
-	char *revision; /* the bundle's commit or sha256 */
-	char *bundle;   /* the bundle zip kept for redeploys and rollbacks */
-	char *creator;  /* "user", "pipeline", "codeDeployRollback" */
-	char *rollback_of;    /* the failed deployment this one rolls back */
-	char *rolled_back_by; /* the rollback deployment started for this one */
-	char *source;         /* "pipeline P execution E action A", "cli" */
-	char *summary;        /* one line once ended */
-	char *error_code;     /* CodeDeploy's ErrorCode ("SCRIPT_FAILED", ...) or NULL */
+	char *status;                 /* Created InProgress Succeeded Failed Stopped */
+	char *revision;               /* the bundle's commit or sha256 */
+	char *bundle;                 /* the bundle zip kept for redeploys and rollbacks */
+	char *creator;                /* "user", "pipeline", "codeDeployRollback" */
+	char *rollback_of;            /* the failed deployment this one rolls back */
+	char *rolled_back_by;         /* the rollback deployment started for this one */
+	char *source;                 /* "pipeline P execution E action A", "cli" */
+	char *summary;                /* one line once ended */
+	char *error_code;             /* CodeDeploy's ErrorCode ("SCRIPT_FAILED", ...) or NULL */
 	int64_t started_ms, ended_ms; /* ended 0 while running */
 };
 
@@ -126,8 +125,7 @@ struct store_deploy_event {
 
 /* Inserts or replaces the row (deployment_id, target, seq). */
 FERRY_MUST_CHECK
-int store_deploy_event_put(struct store *st, const struct store_deploy_event *ev,
-                           struct err *err);
+int store_deploy_event_put(struct store *st, const struct store_deploy_event *ev, struct err *err);
 /* By target, then seq. */
 FERRY_MUST_CHECK
 int store_deploy_event_list(struct store *st, const char *deployment_id,

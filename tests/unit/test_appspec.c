@@ -124,9 +124,10 @@ static void test_unknown_top_key_suggests(void **state)
 static void test_destination_must_be_absolute(void **state)
 {
 	(void)state;
-	assert_contains(parse_err("version: 0.0\nos: linux\nfiles:\n  - source: /\n"
-	                          "    destination: srv/app\n"),
-	                "appspec.yml:5:18: files[0].destination: \"srv/app\" is not an absolute path");
+	assert_contains(
+	        parse_err("version: 0.0\nos: linux\nfiles:\n  - source: /\n"
+	                  "    destination: srv/app\n"),
+	        "appspec.yml:5:18: files[0].destination: \"srv/app\" is not an absolute path");
 }
 
 static void test_dotdot_is_refused(void **state)

@@ -79,11 +79,13 @@ static void group_inplace(struct fx *f, const char *name, const char *const *tar
 	}
 	char *text = json_dumps(arr, 0);
 	json_decref(arr);
-	struct store_deploy_group g = {.app = "web", .name = (char *)name, .kind = "in-place",
-	                               .targets = text,
-	                               .config = (char *)(config ? config
-	                                                         : "CodeDeployDefault.OneAtATime"),
-	                               .auto_rollback = rollback};
+	struct store_deploy_group g = {
+	        .app = "web",
+	        .name = (char *)name,
+	        .kind = "in-place",
+	        .targets = text,
+	        .config = (char *)(config ? config : "CodeDeployDefault.OneAtATime"),
+	        .auto_rollback = rollback};
 	struct err err;
 	if (store_deploy_group_create(f->st, &g, &err) != 0)
 		fail_msg("%s", err.msg);
@@ -95,8 +97,11 @@ static void group_bluegreen(struct fx *f, const char *name)
 	char *slots = xasprintf("{\"blue\": {\"dir\": \"%s/blue\", \"port\": 9101},"
 	                        " \"green\": {\"dir\": \"%s/green\", \"port\": 9102}}",
 	                        f->tmp, f->tmp);
-	struct store_deploy_group g = {.app = "web", .name = (char *)name, .kind = "blue-green",
-	                               .slots = slots, .host = "app.test",
+	struct store_deploy_group g = {.app = "web",
+	                               .name = (char *)name,
+	                               .kind = "blue-green",
+	                               .slots = slots,
+	                               .host = "app.test",
 	                               .config = "CodeDeployDefault.AllAtOnce",
 	                               .auto_rollback = 1};
 	struct err err;
@@ -108,8 +113,12 @@ static void group_bluegreen(struct fx *f, const char *name)
 /* Runs a deployment; returns whether it succeeded; *summary (to free) when asked. */
 static int deploy(struct fx *f, const char *group, const char *zip, char **summary, char *id)
 {
-	struct deploy_req req = {.data_dir = f->data, .app = "web", .group = group,
-	                         .bundle = zip, .creator = "user", .source = "test",
+	struct deploy_req req = {.data_dir = f->data,
+	                         .app = "web",
+	                         .group = group,
+	                         .bundle = zip,
+	                         .creator = "user",
+	                         .source = "test",
 	                         .entries_max = 50};
 	struct deploy_outcome out;
 	struct err err;
@@ -133,11 +142,13 @@ static int deploy(struct fx *f, const char *group, const char *zip, char **summa
 /* Every scriptable in-place event runs scripts/rec.sh, which appends
  * "<event> <tag>" to <target>.events. */
 #define REC(tag)                                                                                   \
-	"*scripts/rec.sh", "#!/bin/sh\necho \"$LIFECYCLE_EVENT " tag "\" >> \"$FERRY_TARGET_ROOT.events\"\n"
+	"*scripts/rec.sh",                                                                         \
+	        "#!/bin/sh\necho \"$LIFECYCLE_EVENT " tag "\" >> \"$FERRY_TARGET_ROOT.events\"\n"
 #define HOOK(ev) "  " ev ":\n    - location: scripts/rec.sh\n      timeout: 10\n"
 #define ALL_INPLACE_HOOKS                                                                          \
 	HOOK("ApplicationStop")                                                                    \
-	HOOK("BeforeInstall") HOOK("AfterInstall") HOOK("ApplicationStart") HOOK("ValidateService")
+	HOOK("BeforeInstall") HOOK("AfterInstall") HOOK("ApplicationStart") HOOK("ValidateServic"  \
+	                                                                         "e")
 
 static const char spec_v[] = "version: 0.0\nos: linux\n"
                              "files:\n  - source: site\n    destination: /srv/app\n"
@@ -149,10 +160,10 @@ static void test_inplace_lifecycle_order(void **state)
 {
 	struct fx *f = *state;
 	group_inplace(f, "g", (const char *[]){"t1", NULL}, NULL, 1);
-	char *v1 = bundle(f, (const char *[]){"appspec.yml", spec_v, REC("v1"),
-	                                      "site/index.html", "one", NULL});
-	char *v2 = bundle(f, (const char *[]){"appspec.yml", spec_v, REC("v2"),
-	                                      "site/index.html", "two", NULL});
+	char *v1 = bundle(f, (const char *[]){"appspec.yml", spec_v, REC("v1"), "site/index.html",
+	                                      "one", NULL});
+	char *v2 = bundle(f, (const char *[]){"appspec.yml", spec_v, REC("v2"), "site/index.html",
+	                                      "two", NULL});
 	assert_true(deploy(f, "g", v1, NULL, NULL));
 	char *ev = tu_read(f->tmp, "t1.events");
 	assert_string_equal(ev, "BeforeInstall v1\nAfterInstall v1\nApplicationStart v1\n"
@@ -179,8 +190,8 @@ static void test_events_are_recorded(void **state)
 {
 	struct fx *f = *state;
 	group_inplace(f, "g", (const char *[]){"t1", "t2", NULL}, NULL, 1);
-	char *v1 = bundle(f, (const char *[]){"appspec.yml", spec_v, REC("v1"), "site/a", "a",
-	                                      NULL});
+	char *v1 =
+	        bundle(f, (const char *[]){"appspec.yml", spec_v, REC("v1"), "site/a", "a", NULL});
 	char id[STORE_DEPLOY_ID_LEN + 1];
 	char *summary = NULL;
 	assert_true(deploy(f, "g", v1, &summary, id));
@@ -211,8 +222,8 @@ static void test_failed_validate_rolls_back(void **state)
 	struct fx *f = *state;
 	group_inplace(f, "g", (const char *[]){"t1", NULL}, NULL, 1);
 	char id1[STORE_DEPLOY_ID_LEN + 1], id2[STORE_DEPLOY_ID_LEN + 1];
-	char *v1 = bundle(f, (const char *[]){"appspec.yml", spec_v, REC("v1"), "site/a.txt",
-	                                      "v1", NULL});
+	char *v1 = bundle(
+	        f, (const char *[]){"appspec.yml", spec_v, REC("v1"), "site/a.txt", "v1", NULL});
 	const char *bad_spec = "version: 0.0\nos: linux\n"
 	                       "files:\n  - source: site\n    destination: /srv/app\n"
 	                       "hooks:\n  ValidateService:\n    - location: check.sh\n";
@@ -343,9 +354,9 @@ static void test_permissions_mode(void **state)
 static const char spec_bg[] =
         "version: 0.0\nos: linux\nfiles:\n  - source: /www\n    destination: /srv\n"
         "hooks:\n" BG_HOOK("ApplicationStop") BG_HOOK("BeforeInstall") BG_HOOK("AfterInstall")
-                BG_HOOK("ApplicationStart") BG_HOOK("ValidateService")
-                        BG_HOOK("BeforeAllowTraffic") BG_HOOK("AfterAllowTraffic")
-                                BG_HOOK("BeforeBlockTraffic") BG_HOOK("AfterBlockTraffic");
+                BG_HOOK("ApplicationStart") BG_HOOK("ValidateService") BG_HOOK("BeforeAllowTraffic")
+                        BG_HOOK("AfterAllowTraffic") BG_HOOK("BeforeBlockTraffic")
+                                BG_HOOK("AfterBlockTraffic");
 
 static char *route(struct fx *f)
 {
@@ -361,10 +372,10 @@ static void test_bluegreen_order_and_switch(void **state)
 {
 	struct fx *f = *state;
 	group_bluegreen(f, "bg");
-	char *v1 = bundle(f, (const char *[]){"appspec.yml", spec_bg, BG_REC("v1"), "www/i", "1",
-	                                      NULL});
-	char *v2 = bundle(f, (const char *[]){"appspec.yml", spec_bg, BG_REC("v2"), "www/i", "2",
-	                                      NULL});
+	char *v1 = bundle(
+	        f, (const char *[]){"appspec.yml", spec_bg, BG_REC("v1"), "www/i", "1", NULL});
+	char *v2 = bundle(
+	        f, (const char *[]){"appspec.yml", spec_bg, BG_REC("v2"), "www/i", "2", NULL});
 	assert_true(deploy(f, "bg", v1, NULL, NULL));
 	char *up = route(f);
 	assert_string_equal(up, "127.0.0.1:9101");
@@ -374,14 +385,15 @@ static void test_bluegreen_order_and_switch(void **state)
 	assert_string_equal(up, "127.0.0.1:9102");
 	free(up);
 	char *ev = tu_read(f->tmp, "bg.events");
-	assert_string_equal(ev, "blue 9101 BeforeInstall v1\nblue 9101 AfterInstall v1\n"
-	                        "blue 9101 ApplicationStart v1\nblue 9101 ValidateService v1\n"
-	                        "blue 9101 BeforeAllowTraffic v1\nblue 9101 AfterAllowTraffic v1\n"
-	                        "green 9102 BeforeInstall v2\ngreen 9102 AfterInstall v2\n"
-	                        "green 9102 ApplicationStart v2\ngreen 9102 ValidateService v2\n"
-	                        "green 9102 BeforeAllowTraffic v2\n"
-	                        "green 9102 AfterAllowTraffic v2\n"
-	                        "blue 9101 BeforeBlockTraffic v1\nblue 9101 AfterBlockTraffic v1\n");
+	assert_string_equal(ev,
+	                    "blue 9101 BeforeInstall v1\nblue 9101 AfterInstall v1\n"
+	                    "blue 9101 ApplicationStart v1\nblue 9101 ValidateService v1\n"
+	                    "blue 9101 BeforeAllowTraffic v1\nblue 9101 AfterAllowTraffic v1\n"
+	                    "green 9102 BeforeInstall v2\ngreen 9102 AfterInstall v2\n"
+	                    "green 9102 ApplicationStart v2\ngreen 9102 ValidateService v2\n"
+	                    "green 9102 BeforeAllowTraffic v2\n"
+	                    "green 9102 AfterAllowTraffic v2\n"
+	                    "blue 9101 BeforeBlockTraffic v1\nblue 9101 AfterBlockTraffic v1\n");
 	free(ev);
 	char *page = tu_read(f->tmp, "green/srv/i");
 	assert_string_equal(page, "2");
@@ -396,8 +408,8 @@ static void test_bluegreen_failure_keeps_traffic(void **state)
 {
 	struct fx *f = *state;
 	group_bluegreen(f, "bg");
-	char *v1 = bundle(f, (const char *[]){"appspec.yml", spec_bg, BG_REC("v1"), "www/i", "1",
-	                                      NULL});
+	char *v1 = bundle(
+	        f, (const char *[]){"appspec.yml", spec_bg, BG_REC("v1"), "www/i", "1", NULL});
 	const char *bad = "version: 0.0\nos: linux\nhooks:\n" BG_HOOK("ValidateService")
 	        BG_HOOK("BeforeBlockTraffic") BG_HOOK("AfterBlockTraffic");
 	char *v2 = bundle(f, (const char *[]){"appspec.yml", bad, "*rec.sh",

@@ -122,12 +122,12 @@ static void serve_one(struct upstream *u, int c)
 		     *xfh = head_value(head, "X-Forwarded-Host"), *via = head_value(head, "Via"),
 		     *conn = head_value(head, "Connection"),
 		     *auth = head_value(head, "Authorization"), *secret = head_value(head, "X-Hop"),
-		     *host = head_value(head, "Host");
+		     *host = head_value(head, "Host"), *tenant = head_value(head, "X-Tenant");
 		char *body =
 		        xasprintf("%s %s %s\nhost=%s\nxff=%s\nxfp=%s\nxfh=%s\nvia=%s\nconn=%s\n"
-		                  "auth=%s\nhop=%s\nbody=%zu:%.20s\n",
+		                  "auth=%s\nhop=%s\ntenant=%s\nbody=%zu:%.20s\n",
 		                  u->name, method, target, host, xff, xfp, xfh, via, conn, auth,
-		                  secret, want, in.data + head_len);
+		                  secret, tenant, want, in.data + head_len);
 		char *resp =
 		        xasprintf("HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\n"
 		                  "X-Upstream: %s\r\nKeep-Alive: timeout=5\r\nConnection: close\r\n"
@@ -137,7 +137,7 @@ static void serve_one(struct upstream *u, int c)
 		free(resp);
 		free(body);
 		free(xff), free(xfp), free(xfh), free(via), free(conn), free(auth), free(secret),
-		        free(host);
+		        free(host), free(tenant);
 	}
 	free(cl);
 	free(head);
@@ -257,7 +257,7 @@ static void assert_has(const char *body, const char *want)
 
 /* ---- tests ---- */
 
-/* Path, query, end-to-end headers and the X-Forwarded-* / Via headers reach the
+/* Path, query, every end-to-end header and the X-Forwarded-* / Via headers reach the
  * upstream; hop-by-hop headers do not; the status and headers come back. */
 static void test_get_forwards_request_and_answer(void **state)
 {
@@ -267,6 +267,7 @@ static void test_get_forwards_request_and_answer(void **state)
 	                               "X-Forwarded-For: 10.1.2.3",
 	                               "Connection: X-Hop",
 	                               "X-Hop: secret",
+	                               "X-Tenant: acme",
 	                               NULL};
 	struct http_reply rep;
 	assert_int_equal(
@@ -281,6 +282,7 @@ static void test_get_forwards_request_and_answer(void **state)
 	assert_has(rep.body, "conn=close\n");
 	assert_has(rep.body, "auth=Bearer t0k\n");
 	assert_has(rep.body, "hop=-\n");
+	assert_has(rep.body, "tenant=acme\n"); /* any end-to-end header, not only known ones */
 	assert_string_equal(http_reply_header(&rep, "X-Upstream"), "blue");
 	assert_string_equal(http_reply_header(&rep, "Content-Type"), "text/plain");
 	assert_string_equal(http_reply_header(&rep, "Via"), "1.1 ferry");

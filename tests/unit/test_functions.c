@@ -292,6 +292,40 @@ static void test_reserved_variables_refused(void **state)
 	free(zip);
 }
 
+/* Only the newest `keep` invocations stay; the pruned ones' log paths are handed back. */
+static void test_invocations_pruned_past_keep(void **state)
+{
+	struct fixture *f = *state;
+	char *zip = zip_returning(f, "log");
+	create(f, "busy", zip);
+	struct err err;
+	struct strv pruned = STRV_INIT;
+	for (int i = 1; i <= 4; i++) {
+		char id[8], log[16];
+		snprintf(id, sizeof id, "r%d", i);
+		snprintf(log, sizeof log, "/logs/r%d.log", i);
+		struct store_invocation inv = {.request_id = id,
+		                               .function = "busy",
+		                               .version = "$LATEST",
+		                               .status = "Succeeded",
+		                               .duration_ms = 1,
+		                               .started_ms = 1000 + i,
+		                               .log_path = log};
+		assert_int_equal(store_invocation_add(f->s.st, &inv, 2, &pruned, &err), 0);
+	}
+	assert_int_equal(pruned.n, 2);
+	assert_string_equal(pruned.v[0], "/logs/r1.log");
+	assert_string_equal(pruned.v[1], "/logs/r2.log");
+	struct store_invocation *list = NULL;
+	size_t n = 0;
+	assert_int_equal(store_invocation_list(f->s.st, "busy", 10, &list, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].request_id, "r4");
+	store_invocation_list_free(list, n);
+	strv_free(&pruned);
+	free(zip);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +338,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_zip_slip_refused_with_entry_named, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_reserved_variables_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_invocations_pruned_past_keep, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

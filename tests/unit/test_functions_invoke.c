@@ -200,18 +200,21 @@ static void test_python_handler_and_import_error(void **state)
 static void test_provided_bootstrap(void **state)
 {
 	struct fixture *f = *state;
+	/* a bootstrap of its own, in python's standard library only (no curl needed) */
 	make_fn(f, "sh", "provided.al2023", NULL, 0, NULL,
 	        (const char *[]){
 	                "bootstrap",
-	                "#!/bin/sh\n"
-	                "api=\"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\"\n"
-	                "h=$(mktemp)\n"
-	                "body=$(curl -s -D \"$h\" \"$api/invocation/next\")\n"
-	                "id=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' \"$h\" | tr -d '\\r' |"
-	                " cut -d' ' -f2)\n"
-	                "rm -f \"$h\"\n"
-	                "curl -s -d \"{\\\"echo\\\":$body}\" \"$api/invocation/$id/response\""
-	                " >/dev/null\n",
+	                "#!/usr/bin/python3\n"
+	                "import http.client, os\n"
+	                "host, port = os.environ['AWS_LAMBDA_RUNTIME_API'].split(':')\n"
+	                "c = http.client.HTTPConnection(host, int(port))\n"
+	                "c.request('GET', '/2018-06-01/runtime/invocation/next')\n"
+	                "r = c.getresponse()\n"
+	                "body = r.read().decode()\n"
+	                "rid = r.getheader('Lambda-Runtime-Aws-Request-Id')\n"
+	                "c.request('POST', '/2018-06-01/runtime/invocation/%s/response' % rid,\n"
+	                "          body='{\"echo\":%s}' % body)\n"
+	                "c.getresponse().read()\n",
 	                NULL});
 	struct fn_invoke_res res;
 	invoke(f, "sh", "[1,2]", &res);
