@@ -131,10 +131,10 @@ static json_t *job_json(struct engine *e, struct eng_exec *x, const struct pl_ac
                         const char *job_dir)
 {
 	json_t *job = json_object();
-	const char *kind = a->provider->kind == PL_KIND_CODEBUILD   ? "build"
-	                   : a->provider->kind == PL_KIND_S3_DEPLOY ? "deploy_s3"
+	const char *kind = a->provider->kind == PL_KIND_CODEBUILD    ? "build"
+	                   : a->provider->kind == PL_KIND_S3_DEPLOY  ? "deploy_s3"
 	                   : a->provider->kind == PL_KIND_CODEDEPLOY ? "deploy_codedeploy"
-	                                                            : "source_git";
+	                                                             : "source_git";
 	json_object_set_new(job, "kind", json_string(kind));
 	json_object_set_new(job, "pipeline", json_string(x->row.pipeline));
 	json_object_set_new(job, "executionId", json_string(x->row.id));

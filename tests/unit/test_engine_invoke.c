@@ -151,7 +151,7 @@ static char *start(struct th *h, const char *pipeline)
 /* The n-th (1-based) job the recorder saw, waiting up to 30 s (to free). */
 static char *wait_job(struct th *h, int n)
 {
-	int64_t until = mono_ms() + 30000;
+	int64_t until = mono_ms() + 5000;
 	for (;;) {
 		char *path = fs_join(h->dir, "jobs.txt");
 		char *text = NULL;
@@ -172,8 +172,10 @@ static char *wait_job(struct th *h, int n)
 			}
 		}
 		free(text);
-		if (mono_ms() > until)
+		if (mono_ms() > until) {
+			th_sh("cat %s/data/logs/*/*.log >&2; ls -la %s >&2", h->dir, h->dir);
 			fail_msg("the function did not record job %d within 30 s", n);
+		}
 		usleep(20000);
 	}
 }
