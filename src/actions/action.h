@@ -8,7 +8,7 @@
  *
  * job.json (written by the engine; every path absolute):
  *   {
- *     "kind": "source_git" | "build" | "deploy_s3" | "deploy_codedeploy",
+ *     "kind": "source_git" | "build" | "deploy_s3" | "deploy_codedeploy" | "invoke",
  *       (deploy_codedeploy reads configuration.ApplicationName and
  *       DeploymentGroupName and its one input, the revision bundle)
  *     "pipeline": "site", "executionId": "<uuid>", "stage": "Build", "action": "Build",
@@ -41,8 +41,14 @@
  *     "deploy": {                             kind deploy_s3 only; one input artifact
  *       "site": "BucketName", "extract": true, "objectKey": "" | "docs",
  *       "cacheControl": "public, max-age=0" | null
- *     }
- *   }
+ *     },
+ *     "invoke": {                             kind invoke only (engine/engine_invoke.c)
+ *       "functionName": "fn" | "fn:alias", "jobId": "<uuid>",
+ *       "attempts": 3, "retryDelayMs": 1000,  Lambda's async retries
+ *       "event": {"CodePipeline.job": {…}},   the payload, spec §5.2
+ *       "env": ["FERRY_URL=…", "FERRY_JOB_ID=…", "FERRY_JOB_SECRET=…", …]
+ *     }                                       (job.json is deleted when the child exits:
+ *   }                                          it holds the job's secret)
  *
  * result.json (written by the action, atomically, before it exits 0):
  *   {
@@ -79,6 +85,11 @@
  *    to deployment d-… (revision R) by deployment d-…"; externalExecutionId and the
  *    output variable DeploymentId are the deployment id (also when Failed); no
  *    outputs (actions/appspec_deploy.h);
+ *  - invoke: NOT the action's result (the job's PutJobSuccessResult/PutJobFailureResult
+ *    is): Succeeded "function F ran; the job's result decides" once an attempt returned
+ *    (or the job got its result before a retry); Failed "<errorType>: <errorMessage>
+ *    (function F failed on all 3 attempts)" or "function F could not be run: …"; the
+ *    engine uses it only while the job is still open;
  *  - a job.json that cannot be used: Failed, summary "job.json: <field>: <what>".
  * The first failure gives the summary; errorMessage repeats it.
  *

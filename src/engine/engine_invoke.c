@@ -588,9 +588,24 @@ void eng_invokes_rearm(struct engine *e)
 
 /* ---- ferry:invalidate [F] ---- */
 
+/* One line in the action's log, so that `ferry logs` shows what happened. */
+static void builtin_log(struct engine *e, struct eng_exec *x, struct store_action *r,
+                        const char *msg)
+{
+	struct err err;
+	char *dir = eng_path(e, "logs/%s", x->row.id);
+	char *line = xasprintf("[%s] %s\n", ENGINE_INVOKE_INVALIDATE, msg);
+	if (r->log_path && (fs_mkdir_p(dir, 0700, &err) < 0 ||
+	                    fs_write_atomic(r->log_path, line, strlen(line), 0600, &err) < 0))
+		eng_log(e, "action %s: %s", r->id, err.msg);
+	free(line);
+	free(dir);
+}
+
 static int builtin_fail(struct engine *e, struct eng_exec *x, struct store_action *r,
                         struct store_job *j, const char *code, const char *msg)
 {
+	builtin_log(e, x, r, msg);
 	eng_invoke_job_end(e, j, STORE_JOB_FAILED, msg);
 	return eng_action_fail(e, x, r, code, msg);
 }
@@ -619,6 +634,7 @@ static int builtin_invalidate(struct engine *e, struct eng_exec *x, struct store
 	                      .deadline_ms = now,
 	                      .updated_ms = now};
 	struct err err;
+	r->log_path = eng_path(e, "logs/%s/%s.log", x->row.id, r->id);
 	if (eng_exec_commit(e, x, &err) < 0 || store_job_put(e->st, &j, &err) != 0) {
 		int rc = eng_action_fail(e, x, r, "JobFailed", err.msg);
 		store_job_free(&j);
@@ -677,6 +693,7 @@ static int builtin_invalidate(struct engine *e, struct eng_exec *x, struct store
 		} else {
 			snprintf(msg, sizeof msg, "Invalidated %zu path(s) on site %s (%s)", n,
 			         site, inv.id);
+			builtin_log(e, x, r, msg);
 			eng_invoke_job_end(e, &j, STORE_JOB_SUCCEEDED, msg);
 			eng_row_set(&r->status, "Succeeded");
 			eng_row_set(&r->summary, msg);

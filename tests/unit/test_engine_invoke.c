@@ -53,7 +53,7 @@ static void do_fn_create(struct engine *e, void *arg)
 		store_fn_free(&out);
 }
 
-/* A node function `name` whose index.js is `js` ("DIR" stands for the test's
+/* A node function `name` whose index.js is `js` ("@DIR@" stands for the test's
  * directory). */
 static void make_fn(struct th *h, const char *name, const char *js)
 {
@@ -63,13 +63,13 @@ static void make_fn(struct th *h, const char *name, const char *js)
 	struct buf b;
 	buf_init(&b, 1 << 16);
 	for (const char *p = js; *p;) {
-		const char *d = strstr(p, "DIR");
+		const char *d = strstr(p, "@DIR@");
 		size_t n = d ? (size_t)(d - p) : strlen(p);
 		assert_int_equal(buf_append(&b, p, n), 0);
 		if (!d)
 			break;
 		assert_int_equal(buf_puts(&b, h->dir), 0);
-		p = d + 3;
+		p = d + 5;
 	}
 	tu_write(src, "index.js", b.data);
 	buf_free(&b);
@@ -84,20 +84,20 @@ static void make_fn(struct th *h, const char *name, const char *js)
 	free(zip);
 }
 
-/* Writes what it got to DIR/ev-<job>.json, then the job id as a line of DIR/jobs.txt. */
+/* Writes what it got to @DIR@/ev-<job>.json, then the job id as a line of @DIR@/jobs.txt. */
 static const char recorder_js[] =
         "const fs = require('fs');\n"
         "exports.handler = async (event) => {\n"
         "  const job = event['CodePipeline.job'];\n"
         "  const env = {id: process.env.FERRY_JOB_ID, secret: process.env.FERRY_JOB_SECRET,\n"
         "               arts: process.env.FERRY_ARTIFACTS_DIR};\n"
-        "  fs.writeFileSync('DIR/ev-' + job.id + '.json', JSON.stringify({event, env}));\n"
-        "  fs.appendFileSync('DIR/jobs.txt', job.id + '\\n');\n"
+        "  fs.writeFileSync('@DIR@/ev-' + job.id + '.json', JSON.stringify({event, env}));\n"
+        "  fs.appendFileSync('@DIR@/jobs.txt', job.id + '\\n');\n"
         "  return 'recorded';\n"
         "};\n";
 
 static const char thrower_js[] = "exports.handler = async () => {\n"
-                                 "  require('fs').appendFileSync('DIR/throws.txt', 'x\\n');\n"
+                                 "  require('fs').appendFileSync('@DIR@/throws.txt', 'x\\n');\n"
                                  "  throw new Error('boom');\n"
                                  "};\n";
 
@@ -151,7 +151,7 @@ static char *start(struct th *h, const char *pipeline)
 /* The n-th (1-based) job the recorder saw, waiting up to 30 s (to free). */
 static char *wait_job(struct th *h, int n)
 {
-	int64_t until = mono_ms() + 5000;
+	int64_t until = mono_ms() + 30000;
 	for (;;) {
 		char *path = fs_join(h->dir, "jobs.txt");
 		char *text = NULL;
@@ -458,7 +458,7 @@ static void function_error_three_times_fails_with_its_message(void **state)
 {
 	(void)state;
 	struct th h;
-	ti_open(&h, 0, 0);
+	ti_open(&h, 10000, 0); /* retries 100 ms apart (a hundredth of the job's limit) */
 	make_fn(&h, "thrower", thrower_js);
 	char *text = pipeline_text("inv", h.repo, "thrower", "x", NULL);
 	create(&h, text);
@@ -562,7 +562,7 @@ static void builtin_invalidate_creates_an_invalidation(void **state)
 	th_call(&h, do_inv_get, &io);
 	assert_int_equal(io.rc, 0);
 	assert_int_equal(strlen(io.ref), 36);
-	assert_string_equal(io.paths, "[\"/index.html\", \"/img/*\"]");
+	assert_string_equal(io.paths, "[\"/index.html\",\"/img/*\"]");
 	free(io.ref);
 	free(io.paths);
 	json_decref(acts);
