@@ -3,7 +3,9 @@
 # example static site (examples/static-site) in a scratch copy, in the sandbox when
 # bubblewrap is installed, then shows the artifact it produced; then runs the same
 # site through a pipeline on `ferry serve`: a push to a repository the daemon keeps
-# starts Source → Build → Deploy, the edge serves the site, and a second push changes it.
+# starts Source → Build → Deploy → Invalidate, the edge serves the site from its
+# CloudFront-like cache, and a second push changes it (the invalidation makes the new
+# release visible).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$ROOT/build/demo # kept after the demo, so its result can be looked at
@@ -20,7 +22,8 @@ unzip -l "$WORK/out/artifacts.zip"
 echo "the machine-readable result: $WORK/result.json"
 
 # Then the same site through a pipeline: the daemon, a repository it keeps, the
-# post-receive hook, a push, and the execution it starts (Source → Build).
+# post-receive hook, a push, and the execution it starts (Source → Build → Deploy →
+# Invalidate).
 echo
 echo "== ferry serve: a pipeline on the same site"
 FERRY="$ROOT/build/ferry"
@@ -36,9 +39,10 @@ done
 echo "daemon at $(cat "$DATA/daemon.url") (log: $WORK/serve.log)"
 git init -q --bare -b main "$DATA/repos/static-site.git"
 "$FERRY" hook install "$DATA/repos/static-site.git" --data "$DATA"
-"$FERRY" site create static-site --data "$DATA" >/dev/null
+"$FERRY" site create static-site --cached --data "$DATA" >/dev/null
 "$FERRY" pipeline create "$ROOT/examples/static-site/pipeline.yml" --no-start --data "$DATA" >/dev/null
-echo "site static-site and pipeline static-site (Source → Build → Deploy) created; pushing main"
+echo "site static-site (cached at the edge, like CloudFront) and pipeline static-site"
+echo "(Source → Build → Deploy → Invalidate) created; pushing main"
 SITE_URL="$(cat "$DATA/edge.url")/static-site/"
 
 # wait_done PREVIOUS-ID — until an execution newer than PREVIOUS-ID has finished; prints its id
@@ -75,6 +79,15 @@ git -c user.name=demo -c user.email=demo@example.com commit -qam "a second versi
 git push -q "$DATA/repos/static-site.git" main
 id2=$(wait_done "$id")
 "$FERRY" site releases static-site --data "$DATA"
-echo "$SITE_URL now serves:"
+echo "$SITE_URL now serves (the Invalidate stage cleared the edge's cached copy):"
 show_page
+"$FERRY" site invalidations static-site --data "$DATA" | head -4
 echo "(while a daemon runs on $DATA: ferry site rollback static-site --data $DATA goes back to release 1)"
+echo
+echo "== URLs (valid while this daemon runs: \`DEMO_WAIT=1 make demo\` keeps it running until Ctrl-C)"
+echo "   the site, at the edge:   $SITE_URL"
+echo "   the daemon's API:        $(cat "$DATA/daemon.url")/api/  (token: $DATA/admin.token)"
+if [ "${DEMO_WAIT:-}" = 1 ]; then
+	echo "serving until Ctrl-C"
+	wait "$SERVE_PID"
+fi
