@@ -44,6 +44,8 @@ build/san/%.o: src/%.c
 # bootstraps.c embeds these with .incbin, which the compiler's dependency list misses
 build/rel/functions/bootstraps.o build/san/functions/bootstraps.o: \
 		src/functions/runtime/bootstrap.js src/functions/runtime/bootstrap.py
+# ui_assets.c embeds the web UI's stylesheet and script the same way
+build/rel/api/ui_assets.o build/san/api/ui_assets.o: web/app.css web/app.js
 
 build/ferry: $(REL_OBJ) build/rel/main.o
 	$(CC) $(REL_CFLAGS) $^ -o $@ $(PKG_LIBS)

@@ -91,13 +91,13 @@ static int copy_query(struct api_job *job, struct http_request *req)
 	return 0;
 }
 
-static void copy_headers(struct api_job *job, struct http_request *req)
+static void copy_headers(struct api_job *job, struct http_request *req, const char *const *names)
 {
-	for (size_t i = 0; api_webhook_header_names[i] && job->nheaders < API_HEADERS_MAX; i++) {
-		const char *v = http_request_header(req, api_webhook_header_names[i]);
+	for (size_t i = 0; names[i] && job->nheaders < API_HEADERS_MAX; i++) {
+		const char *v = http_request_header(req, names[i]);
 		if (!v)
 			continue;
-		job->headers[job->nheaders].name = xstrdup(api_webhook_header_names[i]);
+		job->headers[job->nheaders].name = xstrdup(names[i]);
 		job->headers[job->nheaders++].value = xstrdup(v);
 	}
 }
@@ -188,7 +188,9 @@ static void handle(struct http_request *req, void *ctx)
 		return;
 	}
 	if (rc->route->flags & API_WEBHOOK_HEADERS)
-		copy_headers(job, req);
+		copy_headers(job, req, api_webhook_header_names);
+	if (rc->route->flags & API_UI_HEADERS)
+		copy_headers(job, req, api_ui_header_names);
 	const char *token = NULL;
 	job->bearer = http_request_bearer(req, &token);
 	if (job->bearer == 1)
@@ -357,6 +359,16 @@ void api_reply_engine(struct api_job *job, int rc, const struct engine_err *err)
 	api_reply_error(job, status ? status : 500, code, "%s", msg);
 }
 
+void api_reply_store(struct api_job *job, int rc, const struct err *err)
+{
+	if (rc == STORE_NOT_FOUND)
+		api_reply_error(job, 404, "NotFoundException", "%s", err->msg);
+	else if (rc == STORE_CONFLICT)
+		api_reply_error(job, 409, "ConflictException", "%s", err->msg);
+	else
+		api_reply_error(job, 500, HTTP_ERR_INTERNAL, "%s", err->msg);
+}
+
 /* ---- shared lookups ---- */
 
 int api_execution_pipeline(struct engine *e, const char *execution_id, char **pipeline,
@@ -397,7 +409,7 @@ json_t *api_time_json(int64_t ms)
 static const struct api_route *const route_tables[] = {
         api_pipeline_routes, api_execution_routes,    api_misc_routes, api_webhook_routes,
         api_log_routes,      api_invalidation_routes, api_site_routes, api_job_routes,
-        api_deploy_routes,   api_function_routes,
+        api_deploy_routes,   api_function_routes,     api_ui_routes,
 };
 
 int api_open(struct engine *e, const struct api_opts *opts, struct api **out, struct err *err)
@@ -460,6 +472,7 @@ void api_free(struct api *a)
 	if (!a)
 		return;
 	http_server_free(a->srv);
+	api_ui_free(a);
 	free(a->routes);
 	free(a);
 }

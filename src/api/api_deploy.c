@@ -44,16 +44,6 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static void reply_store(struct api_job *job, int rc, const struct err *err)
-{
-	if (rc == STORE_NOT_FOUND)
-		api_reply_error(job, 404, "NotFoundException", "%s", err->msg);
-	else if (rc == STORE_CONFLICT)
-		api_reply_error(job, 409, "ConflictException", "%s", err->msg);
-	else
-		api_reply_error(job, 500, HTTP_ERR_INTERNAL, "%s", err->msg);
-}
-
 static json_t *group_json(const struct store_deploy_group *g)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "applicationName", g->app,
@@ -103,7 +93,7 @@ static void list_groups(struct api_job *job)
 	struct err err;
 	int rc = store_deploy_group_list(engine_store(job->e), api_query(job, "app"), &g, &n, &err);
 	if (rc) {
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 		return;
 	}
 	json_t *arr = json_array();
@@ -223,7 +213,7 @@ static void create_group(struct api_job *job)
 	int rc = store_deploy_group_create(engine_store(job->e), &g, &err);
 	struct store_deploy_group got;
 	if (rc)
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 	else if (store_deploy_group_get(engine_store(job->e), app, name, &got, &err) == 0) {
 		api_reply_json(job, 201, group_json(&got));
 		store_deploy_group_free(&got);
@@ -242,7 +232,7 @@ static void delete_group(struct api_job *job)
 	int rc = store_deploy_group_delete(engine_store(job->e), api_param(job, "app"),
 	                                   api_param(job, "group"), &err);
 	if (rc)
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 	else
 		api_reply_json(job, 200, json_pack("{s:s}", "deleted", api_param(job, "group")));
 }
@@ -260,7 +250,7 @@ static void list_deployments(struct api_job *job)
 	int rc = store_deployment_list(engine_store(job->e), api_query(job, "app"),
 	                               api_query(job, "group"), limit, &d, &n, &err);
 	if (rc) {
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 		return;
 	}
 	json_t *arr = json_array();
@@ -277,7 +267,7 @@ static void get_deployment(struct api_job *job)
 	struct store *st = engine_store(job->e);
 	int rc = store_deployment_get(st, api_param(job, "id"), &d, &err);
 	if (rc) {
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 		return;
 	}
 	struct store_deploy_event *ev = NULL;
@@ -285,7 +275,7 @@ static void get_deployment(struct api_job *job)
 	rc = store_deploy_event_list(st, d.id, &ev, &n, &err);
 	if (rc) {
 		store_deployment_free(&d);
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 		return;
 	}
 	json_t *o = deployment_json(&d);
@@ -313,7 +303,7 @@ static void get_log(struct api_job *job)
 	struct err err;
 	int rc = store_deployment_get(engine_store(job->e), api_param(job, "id"), &d, &err);
 	if (rc) {
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 		return;
 	}
 	char *path = xasprintf("%s/deploy/%s/%s/logs/%s.log", engine_data_dir(job->e), d.app,
@@ -375,7 +365,7 @@ static void push(struct api_job *job)
 	struct err err;
 	int rc = store_deploy_group_get(st, app, group, &g, &err);
 	if (rc) {
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 		return;
 	}
 	store_deploy_group_free(&g);

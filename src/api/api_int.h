@@ -39,6 +39,7 @@ typedef void api_job_fn(struct api_job *job);
 /* Route flags. */
 enum {
 	API_WEBHOOK_HEADERS = 1 << 0, /* copy the forges' headers (api_webhook.c) */
+	API_UI_HEADERS = 1 << 1,      /* copy the web UI's headers (cookie, CSRF; ui_*.c) */
 };
 
 struct api_route {
@@ -63,6 +64,7 @@ struct api {
 	struct api_route_ctx *routes;
 	size_t nroutes;
 	atomic_bool stopped; /* api_stop() began: jobs answer 503 */
+	struct ui_state *ui; /* the web UI's sessions (ui_session.c; loop thread) */
 };
 
 struct api_kv {
@@ -100,9 +102,14 @@ extern const struct api_route api_function_routes[];
 extern const struct api_route api_invalidation_routes[];
 extern const struct api_route api_deploy_routes[];
 extern const struct api_route api_job_routes[]; /* api_jobs.c */
+extern const struct api_route api_ui_routes[];  /* ui_routes.c: the web UI */
 
 /* Names of the headers a webhook route copies, NULL-terminated. */
 extern const char *const api_webhook_header_names[];
+/* Names of the headers a web UI route copies, NULL-terminated (ui_session.c). */
+extern const char *const api_ui_header_names[];
+/* Frees the web UI's sessions (api_free). */
+void api_ui_free(struct api *a);
 
 /* ---- a job's inputs (loop thread) ---- */
 
@@ -132,6 +139,9 @@ FERRY_PRINTF(4, 5)
 void api_reply_error(struct api_job *job, unsigned status, const char *code, const char *fmt, ...);
 /* An engine operation's failure: engine_rc_http_status(rc), code err->type. */
 void api_reply_engine(struct api_job *job, int rc, const struct engine_err *err);
+/* A store call's failure: STORE_NOT_FOUND 404 NotFoundException, STORE_CONFLICT 409
+ * ConflictException, else 500. */
+void api_reply_store(struct api_job *job, int rc, const struct err *err);
 /* Marks the job answered by other means (a stream, a file). */
 void api_job_answered(struct api_job *job);
 

@@ -57,17 +57,6 @@ static json_t *release_json(const struct store_release *r)
 	                 (json_int_t)r->bytes, "created", api_time_json(r->created_ms));
 }
 
-/* A store call's failure: STORE_NOT_FOUND 404, STORE_CONFLICT 409, else 500. */
-static void reply_store(struct api_job *job, int rc, const struct err *err)
-{
-	if (rc == STORE_NOT_FOUND)
-		api_reply_error(job, 404, "NotFoundException", "%s", err->msg);
-	else if (rc == STORE_CONFLICT)
-		api_reply_error(job, 409, "ConflictException", "%s", err->msg);
-	else
-		api_reply_error(job, 500, HTTP_ERR_INTERNAL, "%s", err->msg);
-}
-
 /* A site_*() failure, by its return code (sites/site.h). */
 static void reply_site(struct api_job *job, int rc, const struct err *err)
 {
@@ -278,7 +267,7 @@ static void list_purge_targets(struct api_job *job)
 		rc = store_purge_target_list(engine_store(job->e), s.name, &t, &n, &err);
 	store_site_free(&s);
 	if (rc) {
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 		return;
 	}
 	json_t *items = json_array();
@@ -329,7 +318,7 @@ static void add_purge_target(struct api_job *job)
 		struct err err;
 		int rc = store_purge_target_add(engine_store(job->e), &t, &err);
 		if (rc)
-			reply_store(job, rc, &err);
+			api_reply_store(job, rc, &err);
 		else
 			api_reply_json(job, 201, purge_target_json(&t));
 	}
@@ -346,7 +335,7 @@ static void remove_purge_target(struct api_job *job)
 	int rc = store_purge_target_remove(engine_store(job->e), api_param(job, "name"), kind, url,
 	                                   &err);
 	if (rc)
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 	else
 		api_reply_json(job, 204, NULL);
 }
@@ -378,7 +367,7 @@ static void create_site(struct api_job *job)
 					rc = 0;
 			}
 			if (rc) {
-				reply_store(job, rc, &err);
+				api_reply_store(job, rc, &err);
 			} else if (store_site_get(engine_store(job->e), name, &s, &err) == 0) {
 				sites_changed(job);
 				api_reply_json(job, 201, site_json(&s));
@@ -400,7 +389,7 @@ static void get_site(struct api_job *job)
 	const char *name = api_param(job, "name");
 	int rc = store_site_get(engine_store(job->e), name, &s, &err);
 	if (rc) {
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 		return;
 	}
 	json_t *o = site_json(&s);
@@ -423,11 +412,11 @@ static void update_site(struct api_job *job)
 	const char *name = api_param(job, "name");
 	int rc = store_site_get(engine_store(job->e), name, &s, &err);
 	if (rc) {
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 	} else if (apply_settings(job, body, &s) == 0) {
 		rc = store_site_update(engine_store(job->e), &s, &err);
 		if (rc) {
-			reply_store(job, rc, &err);
+			api_reply_store(job, rc, &err);
 		} else {
 			sites_changed(job);
 			api_reply_json(job, 200, site_json(&s));
@@ -457,7 +446,7 @@ static void list_releases(struct api_job *job)
 	struct err err;
 	int rc = store_site_get(engine_store(job->e), name, &s, &err);
 	if (rc) {
-		reply_store(job, rc, &err);
+		api_reply_store(job, rc, &err);
 		return;
 	}
 	store_site_free(&s);

@@ -16,20 +16,10 @@
 #include "build/sandbox.h"
 #include "util/fs.h"
 #include "util/timeutil.h"
+#include "util/uuid.h"
 
 #define DEFAULT_PATH  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define LOCAL_ACCOUNT "000000000000"
-
-static void make_uuid(char out[37])
-{
-	unsigned char b[16];
-	randombytes_buf(b, sizeof b);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-	         b[13], b[14], b[15]);
-}
 
 /* A failed DOWNLOAD_SOURCE (or PROVISIONING): logged, recorded, nothing runs. */
 static int fail_phase(struct run *r, size_t idx, const char *code, const char *msg, int input)
@@ -95,7 +85,7 @@ static int provision(struct run *r)
 	res->build_number = req->build_number > 0 ? req->build_number : 1;
 	res->initiator = xstrdup(req->initiator ? req->initiator : "ferry");
 	char uuid[37];
-	make_uuid(uuid);
+	uuid4(uuid);
 	res->build_id = xasprintf("%s:%s", res->project, uuid);
 	run_phase_end(r, idx, "SUCCEEDED", NULL, NULL);
 	return 0;

@@ -5,14 +5,17 @@
 #include "cli/client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "util/fs.h"
+#include "util/zipdir.h"
 
 /* The first line of a small file, trimmed; NULL when missing or empty. */
 static char *first_line(const char *path, size_t max)
@@ -332,5 +335,54 @@ int cli_list_call(struct cli_client *c, const char *path, int json, json_t **out
 		json_decref(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+int cli_read_upload(const char *src, unsigned zip_flags, size_t max, char **data, size_t *len)
+{
+	struct err err;
+	char *tmp = NULL;
+	if (fs_is_dir(src)) {
+		const char *t = getenv("TMPDIR");
+		tmp = xasprintf("%s/ferry-upload-XXXXXX.zip", t && *t ? t : "/tmp");
+		int fd = mkostemps(tmp, 4, O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "ferry: %s: %s\n", tmp, strerror(errno));
+			free(tmp);
+			return 2;
+		}
+		close(fd);
+	}
+	int rc = tmp ? zipdir_write(src, tmp, zip_flags, NULL, &err) : 0;
+	if (rc == 0)
+		rc = fs_read_file(tmp ? tmp : src, max, data, len, &err);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "ferry: %s\n", err.msg);
+		return 2;
+	}
+	return 0;
+}
+
+int cli_post_upload(struct cli_client *c, const char *path, const char *src, unsigned zip_flags,
+                    size_t max, json_t **out)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc = cli_read_upload(src, zip_flags, max, &data, &len);
+	if (rc)
+		return rc;
+	rc = cli_call(c,
+	              &(struct cli_req){.method = "POST",
+	                                .path = path,
+	                                .body = data,
+	                                .body_len = len,
+	                                .content_type = "application/zip",
+	                                .timeout_ms = -1},
+	              out);
+	free(data);
 	return rc;
 }

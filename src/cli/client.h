@@ -66,6 +66,15 @@ int cli_call(struct cli_client *c, const struct cli_req *r, json_t **out);
  * *out is the answer, for the caller's table. Returns cli_call()'s status. */
 int cli_list_call(struct cli_client *c, const char *path, int json, json_t **out);
 
+/* What an upload sends from `src`: the file itself, or for a directory a zip of it
+ * (util/zipdir.h with `zip_flags`) made in a temporary file, removed after. At most
+ * `max` bytes. 0 with *data (to free) and *len; else 2 after printing "ferry: <why>". */
+int cli_read_upload(const char *src, unsigned zip_flags, size_t max, char **data, size_t *len);
+/* POSTs what cli_read_upload() reads to `path` as application/zip, with no time limit:
+ * cli_read_upload()'s status when that fails, else cli_call()'s. */
+int cli_post_upload(struct cli_client *c, const char *path, const char *src, unsigned zip_flags,
+                    size_t max, json_t **out);
+
 /* "/seg/seg/..." from NULL-terminated segments, each percent-escaped. */
 char *cli_path(const char *first, ...) __attribute__((sentinel));
 /* A query value, percent-escaped. */

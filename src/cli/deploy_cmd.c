@@ -2,12 +2,11 @@
  * deploy_cmd.c — `ferry deploy`: appspec deployment groups and deployments over the
  * daemon's API (/api/deploy, /api/deployments; docs/api.md, docs/deployments.md).
  *
- * `push APP GROUP DIR` zips the directory here (as `ferry site deploy` does) and
- * sends the zip; the daemon answers at once with the deployment id and runs it in a
- * child. `--wait` then follows it until it ends and exits 1 when it failed.
+ * `push APP GROUP DIR` zips the directory here (cli_read_upload(): hook scripts keep
+ * their execute bit) and sends the zip; the daemon answers at once with the deployment id and runs
+ * it in a child. `--wait` then follows it until it ends and exits 1 when it failed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +15,8 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/site_cmd.h"
 #include "util/fs.h"
+#include "util/zipdir.h"
 
 #define DEPLOY_UPLOAD_MAX (256u << 20) /* the API's cap on a bundle */
 #define WAIT_POLL_MS      200
@@ -349,44 +348,12 @@ static int wait_for(struct deploy_args *a, const char *id)
 
 static int push(struct deploy_args *a)
 {
-	const char *src = a->pos.v[2];
-	char *tmp = NULL;
-	struct err err;
-	if (fs_is_dir(src)) {
-		const char *t = getenv("TMPDIR");
-		tmp = xasprintf("%s/ferry-bundle-XXXXXX.zip", t && *t ? t : "/tmp");
-		int fd = mkostemps(tmp, 4, O_CLOEXEC);
-		long n = 0;
-		if (fd < 0 || (close(fd), site_cmd_zip_dir(src, tmp, &n, &err)) < 0) {
-			fprintf(stderr, "ferry: %s\n", fd < 0 ? strerror(errno) : err.msg);
-			if (fd >= 0)
-				unlink(tmp);
-			free(tmp);
-			return 2;
-		}
-	}
-	char *data = NULL;
-	size_t len = 0;
-	int rc = fs_read_file(tmp ? tmp : src, DEPLOY_UPLOAD_MAX, &data, &len, &err);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	if (rc < 0) {
-		fprintf(stderr, "ferry: %s\n", err.msg);
-		return 2;
-	}
 	char *path =
 	        cli_path("api", "deploy", "groups", a->pos.v[0], a->pos.v[1], "deployments", NULL);
 	json_t *out = NULL;
-	rc = cli_call(&a->c,
-	              &(struct cli_req){.method = "POST",
-	                                .path = path,
-	                                .body = data,
-	                                .body_len = len,
-	                                .content_type = "application/zip",
-	                                .timeout_ms = -1},
-	              &out);
+	/* hook scripts keep their execute bit; files their mtime, as installed */
+	int rc = cli_post_upload(&a->c, path, a->pos.v[2], ZIPDIR_KEEP_MTIME | ZIPDIR_SKIP_LINKS,
+	                         DEPLOY_UPLOAD_MAX, &out);
 	if (rc == 0) {
 		const char *id = cli_str(out, "deploymentId");
 		printf("deployment %s started (ferry deploy get %s)\n", id, id);
@@ -396,7 +363,6 @@ static int push(struct deploy_args *a)
 	}
 	json_decref(out);
 	free(path);
-	free(data);
 	return rc;
 }
 

@@ -7,7 +7,6 @@
  * the same checks on both, and the same files always give the same CodeSha256.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,38 +139,17 @@ static int code_b64(struct fn_args *a, const char *sub, json_t *o)
 	snprintf(cmd, sizeof cmd, "fn %s", sub);
 	if (!a->zip == !a->dir)
 		return cli_usage_error(cmd, usage, "give exactly one of --zip-file F or --dir D");
-	char *tmp = NULL;
-	struct err err;
-	const char *zip = a->zip;
-	if (a->dir) {
-		const char *t = getenv("TMPDIR");
-		tmp = xasprintf("%s/ferry-fn-XXXXXX.zip", t && *t ? t : "/tmp");
-		int fd = mkostemps(tmp, 4, O_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "ferry: %s: %s\n", tmp, strerror(errno));
-			free(tmp);
-			return 1;
-		}
-		close(fd);
-		if (fn_zip_dir(a->dir, tmp, &err) < 0) {
-			fprintf(stderr, "ferry: %s\n", err.msg);
-			unlink(tmp);
-			free(tmp);
-			return 2;
-		}
-		zip = tmp;
+	const char *src = a->dir ? a->dir : a->zip;
+	if (!a->dir != !fs_is_dir(src)) {
+		fprintf(stderr, "ferry: %s: %s\n", src,
+		        a->dir ? "not a directory" : "a directory (give it with --dir)");
+		return 2;
 	}
 	char *data = NULL;
 	size_t len = 0;
-	int rc = fs_read_file(zip, (size_t)FN_ZIP_MAX, &data, &len, &err);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	if (rc < 0) {
-		fprintf(stderr, "ferry: %s\n", err.msg);
-		return 2;
-	}
+	int rc = cli_read_upload(src, 0, (size_t)FN_ZIP_MAX, &data, &len);
+	if (rc)
+		return rc;
 	size_t cap = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	char *b64 = xmalloc(cap);
 	sodium_bin2base64(b64, cap, (const unsigned char *)data, len,
@@ -324,9 +302,11 @@ static int list(struct fn_args *a)
 	return 0;
 }
 
-static int versions(struct fn_args *a)
+/* GET NAME/<what> as a table of four string members of each item of `key`. */
+static int string_table(struct fn_args *a, const char *what, const char *key,
+                        const char *const head[4], const char *const members[4])
 {
-	char *path = fn_path(a->pos.v[0], "versions", NULL);
+	char *path = fn_path(a->pos.v[0], what, NULL);
 	json_t *out = NULL;
 	int rc = cli_list_call(&a->c, path, a->json, &out);
 	free(path);
@@ -334,14 +314,13 @@ static int versions(struct fn_args *a)
 		return rc;
 	struct cli_table t;
 	cli_table_init(&t, 4);
-	cli_table_row(&t, (const char *[]){"VERSION", "CODE", "DESCRIPTION", "PUBLISHED"});
-	const json_t *f;
+	cli_table_row(&t, head);
+	const json_t *v;
 	size_t i;
-	json_array_foreach(json_object_get(out, "Versions"), i, f)
+	json_array_foreach(json_object_get(out, key), i, v)
 	{
-		cli_table_row(&t, (const char *[]){cli_str(f, "Version"), cli_str(f, "CodeSha256"),
-		                                   cli_str(f, "Description"),
-		                                   cli_str(f, "LastModified")});
+		cli_table_row(&t, (const char *[]){cli_str(v, members[0]), cli_str(v, members[1]),
+		                                   cli_str(v, members[2]), cli_str(v, members[3])});
 	}
 	cli_table_print(&t);
 	cli_table_free(&t);
@@ -349,30 +328,20 @@ static int versions(struct fn_args *a)
 	return 0;
 }
 
+static int versions(struct fn_args *a)
+{
+	return string_table(
+	        a, "versions", "Versions",
+	        (const char *[]){"VERSION", "CODE", "DESCRIPTION", "PUBLISHED"},
+	        (const char *[]){"Version", "CodeSha256", "Description", "LastModified"});
+}
+
 static int aliases(struct fn_args *a)
 {
-	char *path = fn_path(a->pos.v[0], "aliases", NULL);
-	json_t *out = NULL;
-	int rc = cli_list_call(&a->c, path, a->json, &out);
-	free(path);
-	if (rc || !out)
-		return rc;
-	struct cli_table t;
-	cli_table_init(&t, 4);
-	cli_table_row(&t, (const char *[]){"ALIAS", "VERSION", "PREVIOUS", "DESCRIPTION"});
-	const json_t *al;
-	size_t i;
-	json_array_foreach(json_object_get(out, "Aliases"), i, al)
-	{
-		cli_table_row(&t,
-		              (const char *[]){cli_str(al, "Name"), cli_str(al, "FunctionVersion"),
-		                               cli_str(al, "PreviousVersion"),
-		                               cli_str(al, "Description")});
-	}
-	cli_table_print(&t);
-	cli_table_free(&t);
-	json_decref(out);
-	return 0;
+	return string_table(
+	        a, "aliases", "Aliases",
+	        (const char *[]){"ALIAS", "VERSION", "PREVIOUS", "DESCRIPTION"},
+	        (const char *[]){"Name", "FunctionVersion", "PreviousVersion", "Description"});
 }
 
 static int alias(struct fn_args *a)

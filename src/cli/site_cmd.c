@@ -6,25 +6,18 @@
  * `deploy NAME DIR` zips the directory here and sends the zip: the daemon takes the
  * same input a pipeline's S3 Deploy action gets, and checks it the same way.
  */
-#include "cli/site_cmd.h"
+#include "cli/cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/output.h"
 #include "util/fs.h"
-#include "util/libarchive.h"
+#include "util/zipdir.h"
 
 #define SITE_UPLOAD_MAX (256u << 20) /* the API's cap on a deploy's zip */
-#define ZIP_FDS_MAX     32           /* nftw's open directories */
 
 static const char usage[] =
         "usage: ferry site SUBCOMMAND ... [--data DIR] [--url URL]\n"
@@ -331,136 +324,16 @@ static int rollback(struct site_args *a)
 
 /* ---- deploy ---- */
 
-static struct archive *zip_writer; /* nftw's callback has no context argument */
-static const char *zip_root;
-static long zip_files;
-static struct err *zip_err;
-
-static int zip_add(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)ftw;
-	if (type != FTW_F || !S_ISREG(sb->st_mode))
-		return 0;
-	const char *rel = path + strlen(zip_root);
-	while (*rel == '/')
-		rel++;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return err_errno(zip_err, "%s", path);
-	struct archive_entry *e = archive_entry_new();
-	archive_entry_set_pathname(e, rel);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, sb->st_size);
-	archive_entry_set_mtime(e, sb->st_mtime, 0);
-	int rc = 0;
-	if (archive_write_header(zip_writer, e) != ARCHIVE_OK)
-		rc = err_set(zip_err, "%s: %s", path, archive_error_string(zip_writer));
-	char buf[1 << 16];
-	ssize_t n;
-	int64_t left = sb->st_size;
-	while (rc == 0 && left > 0 && (n = read(fd, buf, sizeof buf)) > 0) {
-		if (n > left)
-			n = (ssize_t)left;
-		if (archive_write_data(zip_writer, buf, (size_t)n) != n)
-			rc = err_set(zip_err, "%s: %s", path, archive_error_string(zip_writer));
-		left -= n;
-	}
-	if (rc == 0 && left > 0)
-		rc = err_set(zip_err, "%s: changed while it was read", path);
-	archive_entry_free(e);
-	close(fd);
-	zip_files += rc == 0;
-	return rc;
-}
-
-int site_cmd_zip_dir(const char *dir, const char *zip, long *nfiles, struct err *err)
-{
-	struct archive *a = archive_write_new();
-	archive_write_set_format_zip(a);
-	archive_write_zip_set_compression_deflate(a);
-	if (archive_write_open_filename(a, zip) != ARCHIVE_OK) {
-		int rc = err_set(err, "%s: %s", zip, archive_error_string(a));
-		archive_write_free(a);
-		return rc;
-	}
-	zip_writer = a;
-	zip_root = dir;
-	zip_files = 0;
-	zip_err = err;
-	int rc = nftw(dir, zip_add, ZIP_FDS_MAX, FTW_PHYS);
-	if (rc > 0)
-		rc = err_errno(err, "%s", dir);
-	if (archive_write_close(a) != ARCHIVE_OK && rc == 0)
-		rc = err_set(err, "%s: %s", zip, archive_error_string(a));
-	archive_write_free(a);
-	zip_writer = NULL;
-	*nfiles = zip_files;
-	return rc;
-}
-
-/* The zip to send: `src` itself, or a zip of the directory in a temporary file
- * (*tmp to unlink and free). NULL after printing why. */
-static char *zip_for(const char *src, char **tmp)
-{
-	struct err err;
-	*tmp = NULL;
-	if (!fs_is_dir(src))
-		return xstrdup(src);
-	const char *t = getenv("TMPDIR");
-	char *path = xasprintf("%s/ferry-site-XXXXXX.zip", t && *t ? t : "/tmp");
-	int fd = mkostemps(path, 4, O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "ferry: %s: %s\n", path, strerror(errno));
-		free(path);
-		return NULL;
-	}
-	close(fd);
-	long n = 0;
-	if (site_cmd_zip_dir(src, path, &n, &err) < 0) {
-		fprintf(stderr, "ferry: %s\n", err.msg);
-		unlink(path);
-		free(path);
-		return NULL;
-	}
-	*tmp = path;
-	return xstrdup(path);
-}
-
 static int deploy(struct site_args *a)
 {
-	char *tmp = NULL;
-	char *zip = zip_for(a->pos.v[1], &tmp);
-	if (!zip)
-		return 1;
-	char *data = NULL;
-	size_t len = 0;
-	struct err err;
-	int rc = 0;
-	if (fs_read_file(zip, SITE_UPLOAD_MAX, &data, &len, &err) < 0) {
-		fprintf(stderr, "ferry: %s\n", err.msg);
-		rc = 2;
-	}
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(zip);
-	if (rc)
-		return rc;
 	char *base = site_path(a->pos.v[0], "releases");
 	char *p = a->path ? cli_escape(a->path) : NULL;
 	char *cc = a->cache_control ? cli_escape(a->cache_control) : NULL;
 	char *path = xasprintf("%s?path=%s&cacheControl=%s", base, p ? p : "", cc ? cc : "");
 	json_t *out = NULL;
-	rc = cli_call(&a->c,
-	              &(struct cli_req){.method = "POST",
-	                                .path = path,
-	                                .body = data,
-	                                .body_len = len,
-	                                .content_type = "application/zip",
-	                                .timeout_ms = -1},
-	              &out);
+	/* files keep their mtime: a release serves it as Last-Modified */
+	int rc = cli_post_upload(&a->c, path, a->pos.v[1], ZIPDIR_KEEP_MTIME | ZIPDIR_SKIP_LINKS,
+	                         SITE_UPLOAD_MAX, &out);
 	if (rc == 0)
 		printf("Deployed release %lld of site %s (%lld files)\n",
 		       (long long)json_integer_value(json_object_get(out, "number")), a->pos.v[0],
@@ -470,7 +343,6 @@ static int deploy(struct site_args *a)
 	free(p);
 	free(cc);
 	free(base);
-	free(data);
 	return rc;
 }
 

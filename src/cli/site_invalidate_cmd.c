@@ -85,15 +85,10 @@ static int list(struct cli_client *c, const char *site, int as_json)
 {
 	char *path = cli_path("api", "sites", site, "invalidations", NULL);
 	json_t *out = NULL;
-	int rc = cli_call(c, &(struct cli_req){.path = path}, &out);
+	int rc = cli_list_call(c, path, as_json, &out);
 	free(path);
-	if (rc)
+	if (rc || !out)
 		return rc;
-	if (as_json) {
-		cli_print_json(out);
-		json_decref(out);
-		return 0;
-	}
 	struct cli_table t;
 	cli_table_init(&t, 4);
 	cli_table_row(&t, (const char *[]){"ID", "STATUS", "CREATED", "PATHS"});

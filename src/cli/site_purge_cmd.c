@@ -82,18 +82,14 @@ static int list(struct cli_client *c, const char *site, int as_json)
 {
 	char *path = cli_path("api", "sites", site, "purge-targets", NULL);
 	json_t *out = NULL;
-	int rc = cli_call(c, &(struct cli_req){.path = path}, &out);
+	int rc = cli_list_call(c, path, as_json, &out);
 	free(path);
-	if (rc)
+	if (rc || !out)
 		return rc;
-	if (as_json) {
-		cli_print_json(out);
-	} else {
-		size_t i;
-		const json_t *t;
-		json_array_foreach(json_object_get(out, "purgeTargets"), i, t)
-		        printf("%s=%s\n", cli_str(t, "kind"), cli_str(t, "url"));
-	}
+	size_t i;
+	const json_t *t;
+	json_array_foreach(json_object_get(out, "purgeTargets"), i, t)
+	        printf("%s=%s\n", cli_str(t, "kind"), cli_str(t, "url"));
 	json_decref(out);
 	return 0;
 }

@@ -289,4 +289,32 @@ uint64_t engine_log_watch(struct engine *e, const char *action_execution_id, eng
                           void *ctx);
 void engine_log_unwatch(struct engine *e, uint64_t watch_id);
 
+/* ---- State changes (the web UI's live pages, engine_watch.c) ---- */
+
+#define ENGINE_STATE_HEARTBEAT_MS 25000 /* a heartbeat reaches watchers this often */
+
+/* What changed: an execution (its stages and actions included) of `pipeline`, or, with
+ * execution_id NULL, the pipeline itself (a transition). A heartbeat has seq 0 and
+ * pipeline NULL. The strings are the callee's only for the call. */
+struct engine_state_change {
+	uint64_t seq; /* 1, 2, ... per engine: every change has the next one */
+	const char *pipeline;
+	const char *execution_id;
+	const char *status; /* the execution's status, or NULL */
+};
+typedef void engine_state_fn(void *ctx, const struct engine_state_change *ch);
+
+/* Calls cb on the loop thread after each committed state change, and with a heartbeat
+ * every ENGINE_STATE_HEARTBEAT_MS while at least one watch exists (no timer runs when
+ * nobody watches; the timer never keeps the loop from ending). Returns the watch id
+ * (> 0) for engine_state_unwatch(); unwatch every watch before engine_free(). */
+uint64_t engine_state_watch(struct engine *e, engine_state_fn *cb, void *ctx);
+void engine_state_unwatch(struct engine *e, uint64_t watch_id);
+/* The seq of the latest change (0: none yet). */
+uint64_t engine_state_seq(const struct engine *e);
+/* Tells watchers of a change (the engine calls it after each commit; other layers after
+ * a change the engine does not commit through an execution). Cheap without watchers. */
+void engine_state_changed(struct engine *e, const char *pipeline, const char *execution_id,
+                          const char *status);
+
 #endif

@@ -117,6 +117,7 @@ int eng_exec_commit(struct engine *e, struct eng_exec *x, struct err *err)
 			goto fail;
 	if (store_tx_commit(e->st, err) < 0)
 		goto fail;
+	engine_state_changed(e, x->row.pipeline, x->row.id, x->row.status);
 	return 0;
 fail:
 	store_tx_rollback(e->st);

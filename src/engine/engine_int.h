@@ -53,6 +53,7 @@ struct eng_run;
 struct eng_wait;
 struct eng_fncall;
 struct eng_invoke;
+struct eng_state_watch;
 
 struct eng_exec {
 	struct store_exec row;
@@ -133,6 +134,8 @@ struct engine {
 	struct edge *edge;          /* engine_set_edge(): the edge invalidations evict from */
 	int running_builds;
 	uint64_t next_watch;
+	uint64_t state_seq;              /* engine_state_seq() */
+	struct eng_state_watch *state_w; /* engine_watch.c; NULL while nobody watches */
 	int advancing, advance_again;
 	volatile sig_atomic_t stop_requested;
 	int stopping; /* the loop is winding down: nothing new starts */

@@ -174,14 +174,7 @@ static void timed_out(struct engine *e, struct eng_exec *x, struct store_action 
 		         j->id, limit);
 	}
 	eng_invoke_job_end(e, j, STORE_JOB_TIMED_OUT, why);
-	eng_row_set(&r->status, "Failed");
-	eng_row_set(&r->summary, why);
-	eng_row_set(&r->error_code, "TimedOut");
-	eng_row_set(&r->error_message, why);
-	r->updated_ms = wall_ms();
-	struct err err;
-	(void)eng_exec_commit(e, x, &err);
-	eng_log(e, "pipeline %s: action %s failed: %s", x->row.pipeline, r->action, why);
+	eng_action_fail(e, x, r, "TimedOut", why);
 	if (eng_run_find(e, r->id))
 		eng_action_kill(e, r->id, 1);
 	else
@@ -525,13 +518,7 @@ void eng_invoke_child_done(struct engine *e, struct eng_run *run, struct eng_exe
 	eng_invoke_job_end(e, &j, STORE_JOB_FAILED, why);
 	store_job_free(&j);
 	eng_invoke_disarm(e, r->id);
-	eng_row_set(&r->status, "Failed");
-	eng_row_set(&r->summary, why);
-	eng_row_set(&r->error_code, "JobFailed");
-	eng_row_set(&r->error_message, why);
-	r->updated_ms = wall_ms();
-	(void)eng_exec_commit(e, x, &err);
-	eng_log(e, "pipeline %s: action %s failed: %s", x->row.pipeline, r->action, why);
+	eng_action_fail(e, x, r, "JobFailed", why);
 }
 
 /* ---- stop, abandon, restart ---- */

@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 
 #include "net/http_client.h"
 #include "util/buf.h"
+#include "util/uuid.h"
 
 extern char **environ;
 
@@ -489,17 +489,6 @@ void notify_close(struct notifier *n, void (*done)(void *ctx), void *ctx)
 }
 
 /* --- the event's JSON --------------------------------------------------------------------- */
-
-static void uuid4(char out[37])
-{
-	unsigned char b[16];
-	randombytes_buf(b, sizeof b);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-	         b[13], b[14], b[15]);
-}
 
 /* EventBridge's "time": whole seconds, UTC. */
 static void event_time(int64_t ms, char out[32])

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/zipsafe.h"
+#include "util/uuid.h"
 
 static const char *const runtimes[] = {
         "nodejs18.x",   "nodejs20.x",      "nodejs22.x", "python3.8",  "python3.9",
@@ -78,15 +78,7 @@ char *fn_dir(const char *data_dir, const char *name)
 
 void fn_uuid(char out[37])
 {
-	unsigned char b[16];
-	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
-		for (size_t i = 0; i < sizeof b; i++)
-			b[i] = (unsigned char)(rand() & 0xff);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-	         b[13], b[14], b[15]);
+	uuid4(out);
 }
 
 char *fn_arn(const char *name, const char *qualifier)
@@ -273,9 +265,11 @@ static int install_code(const char *data_dir, struct store_fn *f, const char *zi
 	f->code_dir = xstrdup(dir);
 out:
 	/* a .tmp- directory left behind (a failed removal) is swept with the others */
-	struct err e2;
-	if (tmp && fs_exists(tmp) && fs_rm_rf(tmp, &e2) < 0)
-		rc = rc ? rc : err_set(err, "%s", e2.msg);
+	if (tmp && fs_exists(tmp)) {
+		struct err e2;
+		if (fs_rm_rf(tmp, &e2) < 0)
+			rc = rc ? rc : err_set(err, "%s", e2.msg);
+	}
 	free(tmp);
 	free(dir);
 	free(code);
@@ -357,15 +351,21 @@ int fn_create(struct store *st, const char *data_dir, const struct fn_config *c,
 	return rc_of_store(store_fn_get(st, c->name, NULL, out, err));
 }
 
-int fn_update_code(struct store *st, const char *data_dir, const char *name, const char *zip,
-                   struct store_fn *out, struct err *err)
+/* $LATEST with new settings (`c`) or new code (`zip`), as a new revision; *out as
+ * stored then. */
+static int update_latest(struct store *st, const char *data_dir, const char *name,
+                         const struct fn_config *c, const char *zip, struct store_fn *out,
+                         struct err *err)
 {
 	memset(out, 0, sizeof *out);
 	struct store_fn f;
 	int rc = rc_of_store(store_fn_get(st, name, NULL, &f, err));
 	if (rc)
 		return rc;
-	rc = install_code(data_dir, &f, zip, err);
+	if (c && apply_config(&f, c, err) < 0)
+		rc = FN_EINVALID;
+	else if (zip)
+		rc = install_code(data_dir, &f, zip, err);
 	if (rc == 0) {
 		new_revision(&f);
 		rc = rc_of_store(store_fn_update(st, &f, err));
@@ -373,29 +373,21 @@ int fn_update_code(struct store *st, const char *data_dir, const char *name, con
 	store_fn_free(&f);
 	if (rc)
 		return rc;
-	sweep_code(st, data_dir, name);
+	if (zip)
+		sweep_code(st, data_dir, name);
 	return rc_of_store(store_fn_get(st, name, NULL, out, err));
+}
+
+int fn_update_code(struct store *st, const char *data_dir, const char *name, const char *zip,
+                   struct store_fn *out, struct err *err)
+{
+	return update_latest(st, data_dir, name, NULL, zip, out, err);
 }
 
 int fn_update_config(struct store *st, const char *data_dir, const struct fn_config *c,
                      struct store_fn *out, struct err *err)
 {
-	(void)data_dir;
-	memset(out, 0, sizeof *out);
-	struct store_fn f;
-	int rc = rc_of_store(store_fn_get(st, c->name, NULL, &f, err));
-	if (rc)
-		return rc;
-	if (apply_config(&f, c, err) < 0)
-		rc = FN_EINVALID;
-	if (rc == 0) {
-		new_revision(&f);
-		rc = rc_of_store(store_fn_update(st, &f, err));
-	}
-	store_fn_free(&f);
-	if (rc)
-		return rc;
-	return rc_of_store(store_fn_get(st, c->name, NULL, out, err));
+	return update_latest(st, data_dir, c->name, c, NULL, out, err);
 }
 
 int fn_publish(struct store *st, const char *name, const char *description, struct store_fn *out,

@@ -19,6 +19,7 @@
 #include "store/store_int.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
+#include "util/uuid.h"
 
 int store_deploy_name_check(const char *what, const char *name, struct err *err)
 {
@@ -65,17 +66,6 @@ static void group_fill(sqlite3_stmt *stmt, void *row)
 static void group_clear(void *row)
 {
 	store_deploy_group_free(row);
-}
-
-static void uuid4(char out[37])
-{
-	unsigned char b[16];
-	randombytes_buf(b, sizeof b);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-	         b[13], b[14], b[15]);
 }
 
 int store_deploy_group_create(struct store *st, const struct store_deploy_group *g, struct err *err)

@@ -119,3 +119,33 @@ projects:
 Y
 	for line in "$@"; do echo "            - $line"; done
 }
+
+# source_yml NAME [REPOSITORY-NAME] — the start of pipeline NAME: stage Source, whose
+#   action Checkout (CodeCommit, branch main of $REPO) gives the artifact src; the
+#   caller's stages follow at the same indent
+source_yml() {
+	cat <<Y
+pipeline:
+  name: $1
+  stages:
+    - name: Source
+      actions:
+        - name: Checkout
+          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, version: "1"}
+          configuration: {RepositoryName: ${2:-site}, RepositoryUrl: "$REPO", BranchName: main, PollForSourceChanges: "false"}
+          outputArtifacts: [{name: src}]
+Y
+}
+
+# wait_status PIPELINE ID STATUS-REGEX — until the execution's status matches (60 s at
+#   most); $OUT then holds `ferry pipeline execution PIPELINE ID --json`
+wait_status() {
+	local s
+	for _ in $(seq 600); do
+		run pipeline execution "$1" "$2" --json
+		s=$(jfield "r['pipelineExecution']['status']" 2>/dev/null)
+		[[ "$s" =~ ^($3)$ ]] && return 0
+		sleep 0.1
+	done
+	die "execution $2 is not $3: $(cat "$OUT")"
+}

@@ -7,17 +7,7 @@
 REPO=$W/repo.git
 new_repo index.html hello first
 
-cat >"$W/approval.yml" <<Y
-pipeline:
-  name: gated
-  executionMode: SUPERSEDED
-  stages:
-    - name: Source
-      actions:
-        - name: Checkout
-          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, version: "1"}
-          configuration: {RepositoryName: site, RepositoryUrl: "$REPO", BranchName: main, PollForSourceChanges: "false"}
-          outputArtifacts: [{name: src}]
+{ source_yml gated; cat <<Y; } >"$W/approval.yml"
     - name: Gate
       actions:
         - name: Review
@@ -29,6 +19,7 @@ pipeline:
           actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, version: "1"}
           configuration: {ProjectName: gated-build}
           inputArtifacts: [{name: src}]
+  executionMode: SUPERSEDED
 projects:
   gated-build:
     buildspec: |
@@ -46,16 +37,6 @@ wait_gate() {
 	die "no approval waits in Gate/Review"
 }
 
-# wait_status ID STATUS
-wait_status() {
-	for _ in $(seq 600); do
-		run pipeline execution gated "$1" --json
-		[ "$(jfield "r['pipelineExecution']['status']" 2>/dev/null)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	die "execution $1 is not $2: $(cat "$OUT")"
-}
-
 approval_waits_and_read_scope_cannot_answer() {
 	run pipeline create "$W/approval.yml"; want_rc 0
 	wait_gate
@@ -70,7 +51,7 @@ approval_waits_and_read_scope_cannot_answer() {
 approve_lets_the_execution_go_on() {
 	local id; run pipeline executions gated --json; id=$(jfield "r['pipelineExecutionSummaries'][0]['pipelineExecutionId']")
 	run pipeline approve gated Gate Review --comment "fine by me"; want_rc 0
-	wait_status "$id" Succeeded
+	wait_status gated "$id" Succeeded
 	run logs "$id" Build; in_out shipped
 }
 
@@ -81,7 +62,7 @@ reject_fails_it_with_the_comment() {
 	run pipeline reject gated Gate Review; want_rc 2
 	in_err "--comment"
 	run pipeline reject gated Gate Review --comment "not today"; want_rc 0
-	wait_status "$id" Failed
+	wait_status gated "$id" Failed
 	in_out "not today"
 }
 

@@ -34,16 +34,7 @@ deploy-pipeline-codedeploy() {
 		printf '#!/bin/sh\necho "hook $LIFECYCLE_EVENT $DEPLOYMENT_ID"\necho "$LIFECYCLE_EVENT" >> "$FERRY_TARGET_ROOT/events"\n' >scripts/mark.sh &&
 		chmod +x scripts/mark.sh && echo "from git" >www/index.html &&
 		git add -A && git commit -qm "app" && git push -q origin main) || die "git failed"
-	cat >"$W/app.yml" <<Y
-pipeline:
-  name: app
-  stages:
-    - name: Source
-      actions:
-        - name: Checkout
-          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, version: "1"}
-          configuration: {RepositoryName: app, RepositoryUrl: "$REPO", BranchName: main, PollForSourceChanges: "false"}
-          outputArtifacts: [{name: src}]
+	{ source_yml app app; cat <<Y; } >"$W/app.yml"
     - name: Deploy
       actions:
         - name: Install
@@ -94,6 +85,17 @@ deploy-push-failure-rolls-back() {
 	[ "$(jfield 'r["deployments"][0]["status"]')" = Succeeded ] || die "the rollback did not succeed"
 }
 
+deploy-push-dir-keeps-execute-bits() {
+	mkdir -p "$W/good/www"
+	printf 'version: 0.0\nos: linux\nfiles:\n  - source: www\n    destination: /srv/www\n' >"$W/good/appspec.yml"
+	printf '#!/bin/sh\necho tool\n' >"$W/good/www/tool.sh"
+	chmod 755 "$W/good/www/tool.sh"
+	echo "good" >"$W/good/www/index.html"
+	run deploy push web prod "$W/good" --wait; want_rc 0
+	[ -x "$TARGET/srv/www/tool.sh" ] || die "tool.sh lost its execute bit: $(ls -l "$TARGET/srv/www")"
+	[ ! -x "$TARGET/srv/www/index.html" ] || die "index.html became executable"
+}
+
 deploy-unknown-group() {
 	run deploy push web nope "$W/bad"; want_rc 1
 	in_err 'deployment group "nope" of application "web" does not exist'
@@ -103,6 +105,6 @@ deploy-unknown-group() {
 
 start_daemon || die "the daemon did not start: $(tail -5 "$W/serve.log")"
 for t in deploy-group-create deploy-pipeline-codedeploy deploy-get-shows-events \
-	deploy-push-failure-rolls-back deploy-unknown-group; do
+	deploy-push-failure-rolls-back deploy-push-dir-keeps-execute-bits deploy-unknown-group; do
 	check "$t"
 done

@@ -12,17 +12,6 @@ executions_of() {
 		python3 -c 'import json,sys; print(len(json.load(sys.stdin)["pipelineExecutionSummaries"]))'
 }
 
-# wait_status PIPELINE EXECUTION STATUS-REGEX — up to 60 s
-wait_status() {
-	for _ in $(seq 600); do
-		"$FERRY" pipeline execution "$1" "$2" --json >"$W/ex.json" 2>/dev/null &&
-			python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pipelineExecution"]["status"])' \
-				"$W/ex.json" | grep -qE "^($3)\$" && return 0
-		sleep 0.1
-	done
-	die "execution $2 never reached $3: $(cat "$W/ex.json")"
-}
-
 REPO=$W/shop.git
 setup() {
 	new_repo shop.txt one first

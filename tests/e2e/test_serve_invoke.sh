@@ -42,16 +42,8 @@ JS
 # invoke_yml NAME USER-PARAMETERS — Source, then Call (the function), then a build
 # that prints the function's output variable
 invoke_yml() {
+	source_yml "$1"
 	cat <<Y
-pipeline:
-  name: $1
-  stages:
-    - name: Source
-      actions:
-        - name: Checkout
-          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, version: "1"}
-          configuration: {RepositoryName: site, RepositoryUrl: "$REPO", BranchName: main, PollForSourceChanges: "false"}
-          outputArtifacts: [{name: src}]
     - name: Invoke
       actions:
         - name: Call
@@ -73,16 +65,6 @@ projects:
       version: 0.2
       phases: {build: {commands: ['echo "answer=\$ANSWER"']}}
 Y
-}
-
-# wait_status PIPELINE ID STATUS
-wait_status() {
-	for _ in $(seq 300); do
-		run pipeline execution "$1" "$2" --json
-		[ "$(jfield "r['pipelineExecution']['status']" 2>/dev/null)" = "$3" ] && return 0
-		sleep 0.1
-	done
-	die "execution $2 is not $3: $(cat "$OUT")"
 }
 
 invoke-function-answers-and-the-pipeline-goes-green() {
@@ -127,16 +109,7 @@ failure-result-fails-the-execution-with-its-message() {
 
 ferry-invalidate-needs-no-function() {
 	run site create docs; want_rc 0
-	cat >"$W/inv.yml" <<Y
-pipeline:
-  name: purge
-  stages:
-    - name: Source
-      actions:
-        - name: Checkout
-          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, version: "1"}
-          configuration: {RepositoryName: site, RepositoryUrl: "$REPO", BranchName: main, PollForSourceChanges: "false"}
-          outputArtifacts: [{name: src}]
+	{ source_yml purge; cat <<Y; } >"$W/inv.yml"
     - name: Edge
       actions:
         - name: Invalidate

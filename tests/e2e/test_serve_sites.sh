@@ -99,16 +99,7 @@ REPO=$W/web.git
 sites-pipeline-s3-deploy() {
 	new_repo index.html "from git" "first page"
 	run site create web; want_rc 0
-	cat >"$W/web.yml" <<Y
-pipeline:
-  name: web
-  stages:
-    - name: Source
-      actions:
-        - name: Checkout
-          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, version: "1"}
-          configuration: {RepositoryName: web, RepositoryUrl: "$REPO", BranchName: main, PollForSourceChanges: "false"}
-          outputArtifacts: [{name: src}]
+	{ source_yml web web; cat <<Y; } >"$W/web.yml"
     - name: Deploy
       actions:
         - name: Upload

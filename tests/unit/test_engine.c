@@ -59,22 +59,12 @@ static char *pipeline_text(const char *name, const char *repo, const char *mode,
 	        name, mode, repo, extra_build_actions ? extra_build_actions : "", build);
 }
 
-static char *create(struct th *h, const char *text, int no_start)
-{
-	struct th_op o = {.text = text, .flag = no_start};
-	th_call(h, th_do_create, &o);
-	if (o.rc != 0)
-		fail_msg("CreatePipeline: %s", o.err.err.msg);
-	json_decref(o.out);
-	return NULL;
-}
-
 /* Creates pipeline_text(name, the test's repository, ...) without starting it. */
 static void create_idle(struct th *h, const char *name, const char *mode, const char *build,
                         const char *extra_build_actions)
 {
 	char *text = pipeline_text(name, h->repo, mode, build, extra_build_actions);
-	create(h, text, 1);
+	th_create(h, text, 1);
 	free(text);
 }
 
@@ -92,15 +82,6 @@ static char *meet_commands(struct th *h, const char *var)
 	                  dir, var, dir);
 	free(dir);
 	return cmds;
-}
-
-static char *start(struct th *h, const char *name)
-{
-	struct th_op o = {.text = name};
-	th_call(h, th_do_start, &o);
-	if (o.rc != 0)
-		fail_msg("StartPipelineExecution: %s", o.err.err.msg);
-	return o.id;
 }
 
 static char *log_of(struct th *h, const char *id, const char *action)
@@ -140,7 +121,7 @@ static void create_runs_source_then_build_with_variables(void **state)
 	char *with_rules = xasprintf("%snotifications:\n  - events: [succeeded]\n"
 	                             "    command: cat >> %s; echo >> %s\n",
 	                             text, events, events);
-	create(&h, with_rules, 0);
+	th_create(&h, with_rules, 0);
 	char *id = th_latest(&h, "site", 0);
 	assert_non_null(id);
 	th_wait(&h, "site", id, "Succeeded");
@@ -202,10 +183,10 @@ static void superseded_mode_replaces_the_waiting_execution(void **state)
 	char *flag = fs_join(h.dir, "go");
 	char *cmds = xasprintf("            - while [ ! -e %s ]; do sleep 0.05; done\n", flag);
 	create_idle(&h, "sup", "SUPERSEDED", cmds, NULL);
-	char *a = start(&h, "sup");
+	char *a = th_start(&h, "sup");
 	usleep(300000);
-	char *b = start(&h, "sup");
-	char *c = start(&h, "sup");
+	char *b = th_start(&h, "sup");
+	char *c = th_start(&h, "sup");
 	th_wait(&h, "sup", b, "Superseded");
 	th_sh("touch %s", flag);
 	th_wait(&h, "sup", a, "Succeeded");
@@ -229,7 +210,7 @@ static void queued_mode_runs_every_execution_in_order(void **state)
 	create_idle(&h, "q", "QUEUED", cmds, NULL);
 	char *ids[3];
 	for (int i = 0; i < 3; i++)
-		ids[i] = start(&h, "q");
+		ids[i] = th_start(&h, "q");
 	for (int i = 0; i < 3; i++)
 		th_wait(&h, "q", ids[i], "Succeeded");
 	char *got = tu_read(h.dir, "order");
@@ -252,8 +233,8 @@ static void parallel_mode_runs_executions_side_by_side(void **state)
 	th_open(&h, 4);
 	char *cmds = meet_commands(&h, "$EXEC");
 	create_idle(&h, "par", "PARALLEL", cmds, NULL);
-	char *a = start(&h, "par");
-	char *b = start(&h, "par");
+	char *a = th_start(&h, "par");
+	char *b = th_start(&h, "par");
 	th_wait(&h, "par", a, "Succeeded");
 	th_wait(&h, "par", b, "Succeeded");
 	free(a);
@@ -283,7 +264,7 @@ static void equal_run_order_runs_in_parallel_and_higher_waits(void **state)
 	        "          configuration: {ProjectName: site}\n"
 	        "          inputArtifacts: [{name: SourceOut}]\n");
 	create_idle(&h, "ro", "SUPERSEDED", cmds, extra);
-	char *a = start(&h, "ro");
+	char *a = th_start(&h, "ro");
 	th_wait(&h, "ro", a, "Succeeded");
 	json_t *arr = th_actions(&h, "ro", a);
 	double after_start = 0, first_end = 0;
@@ -318,7 +299,7 @@ static void retry_of_a_failed_stage_resumes_the_execution(void **state)
 	char *flag = fs_join(h.dir, "fixed");
 	char *cmds = xasprintf("            - test -e %s\n", flag);
 	create_idle(&h, "rt", "SUPERSEDED", cmds, NULL);
-	char *a = start(&h, "rt");
+	char *a = th_start(&h, "rt");
 	th_wait(&h, "rt", a, "Failed");
 	struct th_op o = {.text = "rt", .a = "Source", .b = a, .c = "FAILED_ACTIONS"};
 	th_call(&h, th_do_retry, &o);
@@ -351,7 +332,7 @@ static void stop_and_abandon_kills_the_running_build(void **state)
 	struct th h;
 	th_open(&h, 0);
 	create_idle(&h, "st", "SUPERSEDED", "            - sleep 60\n", NULL);
-	char *a = start(&h, "st");
+	char *a = th_start(&h, "st");
 	th_wait_running(&h, "st", a, "Build");
 	int64_t t0 = mono_ms();
 	struct th_op s = {.text = "st", .a = a, .flag = 1};
@@ -381,7 +362,7 @@ static void disabled_transition_holds_the_execution_until_enabled(void **state)
 	struct th_op d = {.text = "tr", .a = "Build", .flag = 0};
 	th_call(&h, th_do_transition, &d);
 	assert_int_equal(d.rc, 0);
-	char *a = start(&h, "tr");
+	char *a = th_start(&h, "tr");
 	/* it finishes Source, then waits */
 	int waiting = 0;
 	for (int i = 0; i < 500 && !waiting; i++) {
@@ -485,7 +466,7 @@ static void monorepo_path_filter_builds_only_matching_changes(void **state)
 	                  "      version: 0.2\n"
 	                  "      phases: {build: {commands: [test -f app/main.c]}}\n",
 	                  h.repo);
-	create(&h, text, 1);
+	th_create(&h, text, 1);
 	char before[64], after[64];
 	th_head(&h, before);
 	th_commit(&h, "docs/readme.md", "words", "main");
@@ -525,7 +506,7 @@ static void polling_a_url_source_starts_on_a_new_commit(void **state)
 	char *p = strstr(text, "PollForSourceChanges: 'false'");
 	assert_non_null(p);
 	memcpy(p, "PollForSourceChanges: 'true' ", strlen("PollForSourceChanges: 'false'"));
-	create(&h, text, 1);
+	th_create(&h, text, 1);
 	usleep(500000); /* a few polls: the head is recorded, nothing starts */
 	assert_int_equal(th_count(&h, "poll"), 0);
 	th_commit(&h, "new.txt", "news", "main");
@@ -561,11 +542,11 @@ static void artifacts_of_old_executions_are_deleted(void **state)
 	th_open(&h, 0);
 	th_keep_artifacts = 0;
 	create_idle(&h, "ret", "QUEUED", "            - true\n", NULL);
-	char *a = start(&h, "ret");
+	char *a = th_start(&h, "ret");
 	th_wait(&h, "ret", a, "Succeeded");
 	char *dir_a = xasprintf("%s/artifacts/ret/%s", h.data, a);
 	assert_true(fs_is_dir(dir_a));
-	char *b = start(&h, "ret");
+	char *b = th_start(&h, "ret");
 	th_wait(&h, "ret", b, "Succeeded");
 	char *dir_b = xasprintf("%s/artifacts/ret/%s", h.data, b);
 	/* the engine deletes right after the execution ends; give it a moment */
@@ -618,7 +599,7 @@ static void create_with_approval(struct th *h, const char *name, const char *tim
 	        "      version: 0.2\n"
 	        "      phases: {build: {commands: ['true']}}\n",
 	        name, h->repo, timeout ? timeout : "");
-	create(h, text, 1);
+	th_create(h, text, 1);
 	free(text);
 }
 
@@ -652,7 +633,7 @@ static void approval_waits_for_an_answer_then_goes_on(void **state)
 	struct th h;
 	th_open(&h, 0);
 	create_with_approval(&h, "ap", NULL);
-	char *id = start(&h, "ap");
+	char *id = th_start(&h, "ap");
 	char *token = waiting_token(&h, "ap");
 	assert_non_null(token);
 	char *s = th_status(&h, "ap", id);
@@ -707,7 +688,7 @@ static void rejected_approval_fails_the_execution_and_waits_survive_restarts(voi
 	struct th h;
 	th_open(&h, 0);
 	create_with_approval(&h, "rj", NULL);
-	char *id = start(&h, "rj");
+	char *id = th_start(&h, "rj");
 	char *token = waiting_token(&h, "rj");
 	assert_non_null(token);
 	th_restart(&h);
@@ -739,7 +720,7 @@ static void unanswered_approval_fails_at_its_time_limit(void **state)
 	th_open(&h, 0);
 	th_approval_minute_ms = 0;
 	create_with_approval(&h, "to", "          timeoutInMinutes: 5\n");
-	char *id = start(&h, "to");
+	char *id = th_start(&h, "to");
 	th_wait(&h, "to", id, "Failed");
 	json_t *x = th_execution(&h, "to", id);
 	const char *summary = json_string_value(json_object_get(x, "statusSummary"));

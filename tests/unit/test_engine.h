@@ -100,6 +100,8 @@ static inline void th_call(struct th *h, void (*fn)(struct engine *, void *), vo
 /* Engine options the next th_open() uses (0: the engine's defaults). */
 static int th_keep_artifacts;
 static int th_approval_minute_ms;
+static int th_job_timeout_ms;
+static int th_job_continuation_ms;
 
 /* A data dir, a git repository with one commit on main, and an engine running. */
 static inline void th_open(struct th *h, int max_builds)
@@ -117,6 +119,8 @@ static inline void th_open(struct th *h, int max_builds)
 	                        .max_builds = max_builds,
 	                        .keep_artifacts = th_keep_artifacts,
 	                        .approval_minute_ms = th_approval_minute_ms,
+	                        .job_timeout_ms = th_job_timeout_ms,
+	                        .job_continuation_ms = th_job_continuation_ms,
 	                        .no_sandbox = 1};
 	struct err err;
 	if (engine_open(&o, &h->e, &err) < 0)
@@ -256,6 +260,27 @@ static inline void th_do_triggers(struct engine *e, void *arg)
 {
 	struct th_op *o = arg;
 	o->rc = engine_trigger_events(e, o->text, 0, &o->out, &o->err);
+}
+
+/* CreatePipeline from the YAML `text` (no_start: without a first execution); fails
+ * the test when refused. */
+static inline void th_create(struct th *h, const char *text, int no_start)
+{
+	struct th_op o = {.text = text, .flag = no_start};
+	th_call(h, th_do_create, &o);
+	if (o.rc != 0)
+		fail_msg("CreatePipeline: %s", o.err.err.msg);
+	json_decref(o.out);
+}
+
+/* StartPipelineExecution: the execution id (to free); fails the test when refused. */
+static inline char *th_start(struct th *h, const char *name)
+{
+	struct th_op o = {.text = name};
+	th_call(h, th_do_start, &o);
+	if (o.rc != 0)
+		fail_msg("StartPipelineExecution: %s", o.err.err.msg);
+	return o.id;
 }
 
 /* Calls fn (a th_do_* on an execution) and returns the answer's `field` (to

@@ -14,27 +14,12 @@
 #include "store/sites.h"
 #include "test_engine.h"
 
-/* Like th_open(), with short job limits. */
+/* th_open() with these job limits (0: the engine's defaults). */
 static void ti_open(struct th *h, int job_timeout_ms, int continuation_ms)
 {
-	memset(h, 0, sizeof *h);
-	h->dir = tu_mkdtemp();
-	h->data = fs_join(h->dir, "data");
-	h->repo = fs_join(h->dir, "repo");
-	th_sh("git init -q -b main %s && cd %s && echo hello > index.html && git add -A && "
-	      "git -c user.name=t -c user.email=t@e commit -qm first",
-	      h->repo, h->repo);
-	char *bin = th_ferry_bin();
-	struct engine_opts o = {.data_dir = h->data,
-	                        .self_exe = bin,
-	                        .no_sandbox = 1,
-	                        .job_timeout_ms = job_timeout_ms,
-	                        .job_continuation_ms = continuation_ms};
-	struct err err;
-	if (engine_open(&o, &h->e, &err) < 0)
-		fail_msg("engine_open: %s", err.msg);
-	free(bin);
-	pthread_create(&h->thread, NULL, th_loop, h);
+	th_job_timeout_ms = job_timeout_ms;
+	th_job_continuation_ms = continuation_ms;
+	th_open(h, 0);
 }
 
 struct fn_make {
@@ -130,24 +115,6 @@ static char *pipeline_text(const char *name, const char *repo, const char *fn, c
 	        name, repo, fn, params, extra ? extra : "");
 }
 
-static void create(struct th *h, const char *text)
-{
-	struct th_op o = {.text = text, .flag = 1};
-	th_call(h, th_do_create, &o);
-	if (o.rc != 0)
-		fail_msg("create: %s", o.err.err.msg);
-	json_decref(o.out);
-}
-
-static char *start(struct th *h, const char *pipeline)
-{
-	struct th_op o = {.text = pipeline};
-	th_call(h, th_do_start, &o);
-	if (o.rc != 0)
-		fail_msg("start: %s", o.err.err.msg);
-	return o.id;
-}
-
 /* The n-th (1-based) job the recorder saw, waiting up to 30 s (to free). */
 static char *wait_job(struct th *h, int n)
 {
@@ -178,6 +145,20 @@ static char *wait_job(struct th *h, int n)
 		}
 		usleep(20000);
 	}
+}
+
+/* An engine with these job limits (ti_open()) and pipeline "inv" calling the recorder
+ * (UserParameters "x"), started: the execution's id in *x, and the recorder's first
+ * job (both to free). */
+static char *start_recorded(struct th *h, int job_timeout_ms, int continuation_ms, char **x)
+{
+	ti_open(h, job_timeout_ms, continuation_ms);
+	make_fn(h, "recorder", recorder_js);
+	char *text = pipeline_text("inv", h->repo, "recorder", "x", NULL);
+	th_create(h, text, 1);
+	free(text);
+	*x = th_start(h, "inv");
+	return wait_job(h, 1);
 }
 
 /* What the recorder wrote for job `id`: {event, env} (to json_decref). */
@@ -270,9 +251,9 @@ static void success_variables_reach_a_later_action(void **state)
 	                           "provider: Lambda, version: '1'}\n"
 	                           "          configuration: {FunctionName: recorder, "
 	                           "UserParameters: 'greeting=#{CallVars.Greeting}'}\n");
-	create(&h, text);
+	th_create(&h, text, 1);
 	free(text);
-	char *x = start(&h, "inv");
+	char *x = th_start(&h, "inv");
 	char *job = wait_job(&h, 1);
 	json_t *rec = recorded(&h, job);
 	json_t *ev = json_object_get(json_object_get(rec, "event"), "CodePipeline.job");
@@ -325,13 +306,8 @@ static void failure_result_fails_the_action_with_its_message(void **state)
 {
 	(void)state;
 	struct th h;
-	ti_open(&h, 0, 0);
-	make_fn(&h, "recorder", recorder_js);
-	char *text = pipeline_text("inv", h.repo, "recorder", "x", NULL);
-	create(&h, text);
-	free(text);
-	char *x = start(&h, "inv");
-	char *job = wait_job(&h, 1);
+	char *x = NULL;
+	char *job = start_recorded(&h, 0, 0, &x);
 	assert_string_equal(answer(&h, job, 0,
 	                           "{\"failureDetails\": {\"type\": \"ConfigurationError\","
 	                           " \"message\": \"3 tests failed\"}}"),
@@ -353,13 +329,8 @@ static void results_are_checked_as_codepipeline_does(void **state)
 {
 	(void)state;
 	struct th h;
-	ti_open(&h, 0, 0);
-	make_fn(&h, "recorder", recorder_js);
-	char *text = pipeline_text("inv", h.repo, "recorder", "x", NULL);
-	create(&h, text);
-	free(text);
-	char *x = start(&h, "inv");
-	char *job = wait_job(&h, 1);
+	char *x = NULL;
+	char *job = start_recorded(&h, 0, 0, &x);
 	assert_string_equal(answer(&h, "00000000-0000-4000-8000-000000000000", 1, "{}"),
 	                    "JobNotFoundException");
 	assert_string_equal(answer(&h, "not-a-job", 1, "{}"), "ValidationException");
@@ -399,13 +370,8 @@ static void no_result_in_time_fails_the_action(void **state)
 {
 	(void)state;
 	struct th h;
-	ti_open(&h, 1500, 0);
-	make_fn(&h, "recorder", recorder_js);
-	char *text = pipeline_text("inv", h.repo, "recorder", "x", NULL);
-	create(&h, text);
-	free(text);
-	char *x = start(&h, "inv");
-	char *job = wait_job(&h, 1);
+	char *x = NULL;
+	char *job = start_recorded(&h, 1500, 0, &x);
 	th_wait(&h, "inv", x, "Failed");
 	json_t *l = latest(&h, "inv", "Invoke");
 	assert_non_null(strstr(jstr(l, "summary"), "timed out waiting for PutJobSuccessResult"));
@@ -422,13 +388,8 @@ static void continuation_reinvokes_with_the_token(void **state)
 {
 	(void)state;
 	struct th h;
-	ti_open(&h, 0, 100);
-	make_fn(&h, "recorder", recorder_js);
-	char *text = pipeline_text("inv", h.repo, "recorder", "x", NULL);
-	create(&h, text);
-	free(text);
-	char *x = start(&h, "inv");
-	char *job = wait_job(&h, 1);
+	char *x = NULL;
+	char *job = start_recorded(&h, 0, 100, &x);
 	assert_string_equal(answer(&h, job, 1,
 	                           "{\"continuationToken\": \"step-2\", \"executionDetails\":"
 	                           " {\"summary\": \"half way\", \"percentComplete\": 50}}"),
@@ -461,9 +422,9 @@ static void function_error_three_times_fails_with_its_message(void **state)
 	ti_open(&h, 10000, 0); /* retries 100 ms apart (a hundredth of the job's limit) */
 	make_fn(&h, "thrower", thrower_js);
 	char *text = pipeline_text("inv", h.repo, "thrower", "x", NULL);
-	create(&h, text);
+	th_create(&h, text, 1);
 	free(text);
-	char *x = start(&h, "inv");
+	char *x = th_start(&h, "inv");
 	th_wait(&h, "inv", x, "Failed");
 	json_t *l = latest(&h, "inv", "Invoke");
 	assert_non_null(strstr(jstr(l, "summary"), "Error: boom"));
@@ -482,17 +443,12 @@ static void open_job_survives_restart_and_abandon_cancels_it(void **state)
 {
 	(void)state;
 	struct th h;
-	ti_open(&h, 0, 0);
-	make_fn(&h, "recorder", recorder_js);
-	char *text = pipeline_text("inv", h.repo, "recorder", "x", NULL);
-	create(&h, text);
-	free(text);
-	char *x = start(&h, "inv");
-	char *job = wait_job(&h, 1);
+	char *x = NULL;
+	char *job = start_recorded(&h, 0, 0, &x);
 	th_restart(&h);
 	assert_string_equal(answer(&h, job, 1, "{}"), "");
 	th_wait(&h, "inv", x, "Succeeded");
-	char *y = start(&h, "inv");
+	char *y = th_start(&h, "inv");
 	char *job2 = wait_job(&h, 2);
 	struct th_op o = {.text = "inv", .a = y, .flag = 1};
 	th_call(&h, th_do_stop, &o);
@@ -544,9 +500,9 @@ static void builtin_invalidate_creates_an_invalidation(void **state)
 	char *text = pipeline_text("inv", h.repo, "ferry:invalidate",
 	                           "{\"site\": \"docs\", \"paths\": [\"/index.html\", \"/img/*\"]}",
 	                           NULL);
-	create(&h, text);
+	th_create(&h, text, 1);
 	free(text);
-	char *x = start(&h, "inv");
+	char *x = th_start(&h, "inv");
 	th_wait(&h, "inv", x, "Succeeded");
 	json_t *l = latest(&h, "inv", "Invoke");
 	const char *summary = jstr(l, "summary");
@@ -571,9 +527,9 @@ static void builtin_invalidate_creates_an_invalidation(void **state)
 	/* an unknown site fails, naming it */
 	text = pipeline_text("inv2", h.repo, "ferry:invalidate", "{\"DistributionId\": \"nope\"}",
 	                     NULL);
-	create(&h, text);
+	th_create(&h, text, 1);
 	free(text);
-	char *y = start(&h, "inv2");
+	char *y = th_start(&h, "inv2");
 	th_wait(&h, "inv2", y, "Failed");
 	l = latest(&h, "inv2", "Invoke");
 	assert_non_null(strstr(jstr(l, "summary"), "nope"));

@@ -1,0 +1,259 @@
+// ferry's web UI in a real browser: Debian's chromium, headless, driven by playwright-core.
+// tests/browser/run.sh makes the fixture (daemon, repository with ferry's hook, pipelines
+// shop / broken / gated, a site, a function, tokens) and passes it in the environment:
+// URL, OPERATOR (read,start,approve), READER (read), CLONE (a clone of the hooked
+// repository), SHOTS (where screenshots go). Each check prints "ok   browser NAME" or
+// "FAIL browser NAME" with its reason; pages are never reloaded where liveness is tested.
+import { execFileSync, spawnSync } from "node:child_process";
+import { chromium } from "playwright-core";
+
+const URL = process.env.URL.replace(/\/$/, "");
+const SHOTS = process.env.SHOTS;
+const CLONE = process.env.CLONE;
+const WAIT = 20000; // ms: the longest any one thing may take to show up
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+});
+
+// newPage(token, options) — a fresh browser context logged in with `token`; dialogs
+// (alert, confirm) are recorded in page.dialogs and dismissed; uncaught script errors
+// in page.errors
+async function newPage(token, options = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(WAIT);
+  page.dialogs = [];
+  page.errors = [];
+  page.on("dialog", (d) => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  page.on("pageerror", (e) => page.errors.push(e.message));
+  if (token) await login(page, token, "/");
+  return page;
+}
+
+async function login(page, token, path) {
+  await page.goto(URL + path);
+  await page.locator("#token").fill(token);
+  await Promise.all([
+    page.waitForURL((u) => !u.pathname.startsWith("/login")),
+    page.locator("#token").press("Enter"),
+  ]);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+// pushStarted(message) — commits a change with `message`, pushes it to the hooked
+// repository and answers the executions it started, by pipeline (from the hook's
+// "remote: ferry: pipeline NAME: started execution ID" lines)
+function pushStarted(message) {
+  execFileSync("sh", ["-c", 'date +%s%N >>shop.txt && git commit -qam "$1"', "sh", message], { cwd: CLONE });
+  const r = require_spawn("git", ["push", "origin", "main"]);
+  const ids = {};
+  for (const m of r.matchAll(/pipeline (\S+): started execution ([0-9a-f-]+)/g)) ids[m[1]] = m[2];
+  return ids;
+}
+function require_spawn(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: CLONE, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+let passed = 0, failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    console.log(`ok   browser ${name}`);
+    passed++;
+  } catch (e) {
+    console.log(`FAIL browser ${name}`);
+    console.log(String(e && e.stack ? e.stack : e).split("\n").slice(0, 12).map((l) => "    " + l).join("\n"));
+    failed++;
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+// ---------------------------------------------------------------------------------
+
+const op = await newPage(null);
+const XSS = '<script>alert("xss")</script><img src=x onerror=alert(2)> pushed live';
+let pushed = null; // the execution the push started
+
+await check("login-with-token-returns-to-the-page-asked-for", async () => {
+  const r = await op.goto(URL + "/pipelines/shop");
+  assert(new globalThis.URL(op.url()).pathname === "/login", "no redirect to /login: " + op.url());
+  assert(r.status() === 200, "login page answered " + r.status());
+  await shot(op, "login");
+  await op.locator("#token").fill("ferry_not_a_token");
+  await op.locator("#token").press("Enter");
+  await op.locator(".error").first().waitFor();
+  await login(op, process.env.OPERATOR, "/pipelines/shop");
+  assert(new globalThis.URL(op.url()).pathname === "/pipelines/shop", "after login at " + op.url());
+  await op.locator('h1[data-pipeline="shop"]').waitFor();
+});
+
+await check("push-appears-live-on-the-pipeline-page-and-goes-green", async () => {
+  // the page listens (its event stream answered) before the push is made
+  const listening = op.waitForResponse((r) => r.url().includes("/ui/events"));
+  await op.goto(URL + "/pipelines/shop");
+  await listening;
+  await op.evaluate(() => { window.__notReloaded = true; });
+  const ids = pushStarted(XSS);
+  pushed = ids.shop;
+  assert(pushed, "the push started no execution of shop: " + JSON.stringify(ids));
+  await op.locator(`li.execution[data-execution="${pushed}"]`).waitFor();
+  await op.locator(`li.execution[data-execution="${pushed}"][data-status="Succeeded"]`).waitFor();
+  await op.locator('section.stage[data-stage="Build"][data-status="Succeeded"]').waitFor();
+  await op.locator('div.action[data-action-name="Compile"][data-status="Succeeded"]').waitFor();
+  assert(await op.evaluate(() => window.__notReloaded === true), "the page was reloaded");
+  await shot(op, "pipeline");
+});
+
+await check("script-in-commit-message-is-shown-as-text", async () => {
+  assert(pushed, "no pushed execution (the previous check failed)");
+  await op.goto(URL + "/");
+  const msg = op.locator('li.pipeline[data-pipeline="shop"] .trigger .message');
+  await msg.waitFor();
+  const text = await msg.textContent();
+  assert(text.includes('<script>alert("xss")</script>'), "message not shown as text: " + text);
+  assert((await op.locator("main script, main img").count()) === 0, "a script or img element came from the message");
+  await shot(op, "pipelines");
+  await op.goto(`${URL}/pipelines/shop/executions/${pushed}`);
+  await op.locator("#execution-status").waitFor();
+  assert((await op.locator("main").textContent()).includes("<script>"), "execution page lacks the message as text");
+  await op.waitForTimeout(200);
+  assert(op.dialogs.length === 0, "a dialog fired: " + op.dialogs.join(", "));
+  assert(op.errors.length === 0, "script errors: " + op.errors.join(", "));
+});
+
+await check("approving-in-the-browser-advances-the-pipeline", async () => {
+  await op.goto(URL + "/pipelines/gated");
+  await op.evaluate(() => { window.__notReloaded = true; });
+  await op.locator('button[data-action="start"]').click();
+  const approve = op.locator('button[data-action="approve"]');
+  await approve.waitFor();
+  const custom = await op.locator(".approval .custom-data").textContent();
+  assert(custom.includes("Ship <b>it</b>?"), "CustomData not shown as text: " + custom);
+  assert((await op.locator('.approval a.external-link[href="http://127.0.0.1/review"]').count()) === 1, "no external link");
+  await op.locator(".approval textarea").fill("looks good to me");
+  await approve.click();
+  await op.locator('section.stage[data-stage="Deploy"][data-status="Succeeded"]').waitFor();
+  await op.locator('li.execution[data-status="Succeeded"]').first().waitFor();
+  const review = await op.locator('div.action[data-action-name="Review"]').textContent();
+  assert(review.includes("looks good to me"), "the approval's comment is not shown: " + review);
+  assert(await op.evaluate(() => window.__notReloaded === true), "the page was reloaded");
+});
+
+let brokenExec = null;
+await check("failing-build-log-shows-the-failing-command", async () => {
+  await op.goto(URL + "/pipelines/broken");
+  const link = op.locator('li.execution[data-status="Failed"] a.details').first();
+  await Promise.all([op.waitForURL(/\/executions\//), link.click()]);
+  brokenExec = op.url().split("/executions/")[1].split(/[?#]/)[0];
+  const pane = op.locator('li[data-action-name="Compile"] details.log[open] pre[data-log-src]');
+  await pane.waitFor();
+  await op.waitForFunction((el) => el.dataset.ended === "1", await pane.elementHandle());
+  const log = await pane.textContent();
+  assert(log.includes("Running command ferry_missing_tool --frobnicate"), "log lacks the failing command:\n" + log.slice(-600));
+  assert(log.includes("ferry_missing_tool: not found"), "log lacks the shell's error");
+  assert((await pane.locator("span.fg1", { hasText: "red" }).count()) === 1, "ANSI red not rendered");
+  assert(!log.includes("\u001b["), "raw escape sequences in the log");
+  await shot(op, "execution");
+});
+
+await check("history-page-charts-durations", async () => {
+  await op.goto(URL + "/pipelines/shop/history");
+  await op.locator("svg.chart").waitFor();
+  await shot(op, "history");
+});
+
+await check("sites-and-functions-pages-show-their-objects", async () => {
+  await op.goto(URL + "/sites");
+  await op.locator("main", { hasText: "docs" }).waitFor();
+  assert((await op.locator('button[data-action="rollback"]').count()) >= 1, "no rollback button for release 1");
+  await shot(op, "sites");
+  await op.goto(URL + "/functions");
+  await op.locator("main", { hasText: "hello" }).waitFor();
+  await shot(op, "functions");
+});
+
+await check("times-are-shown-in-the-browsers-time-zone", async () => {
+  const p = await newPage(process.env.OPERATOR, { timezoneId: "Asia/Kathmandu", locale: "de-DE" });
+  await p.goto(URL + "/pipelines/broken");
+  const t = p.locator("time[datetime]").first();
+  await t.waitFor();
+  const iso = await t.getAttribute("datetime");
+  const shown = (await t.textContent()).trim();
+  const want = new Date(iso).toLocaleString("de-DE", { timeZone: "Asia/Kathmandu" });
+  assert(shown.includes(want.split(",")[1].trim().slice(0, 5)), `time ${iso} shown as "${shown}", expected local ${want}`);
+  await p.context().close();
+});
+
+await check("keyboard-focus-is-visible", async () => {
+  await op.goto(URL + "/pipelines/gated");
+  const seen = [];
+  for (let i = 0; i < 8; i++) {
+    await op.keyboard.press("Tab");
+    const f = await op.evaluate(() => {
+      const a = document.activeElement;
+      if (!a || a === document.body) return null;
+      const s = getComputedStyle(a);
+      return { tag: a.tagName, text: (a.textContent || a.name || "").trim().slice(0, 30), outline: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+    });
+    assert(f, "Tab focused nothing");
+    assert(f.outline !== "none" && f.width >= 2, `focus not visible on ${f.tag} "${f.text}": outline ${f.outline} ${f.width}px`);
+    seen.push(f.tag);
+  }
+  assert(seen.includes("BUTTON") || seen.includes("A"), "Tab reached no link or button: " + seen.join(" "));
+});
+
+await check("phone-width-pipeline-page-has-no-horizontal-scroll", async () => {
+  const p = await newPage(process.env.OPERATOR, { viewport: { width: 375, height: 800 }, isMobile: true, hasTouch: true });
+  for (const path of ["/pipelines/gated", "/pipelines/shop", "/", `/pipelines/broken/executions/${brokenExec}`]) {
+    await p.goto(URL + path);
+    const w = await p.evaluate(() => document.documentElement.scrollWidth);
+    if (path === "/pipelines/gated") await shot(p, "pipeline-phone");
+    assert(w <= 375, `${path} is ${w}px wide at a 375px viewport`);
+  }
+  await p.context().close();
+});
+
+await check("read-only-token-sees-no-buttons-and-a-forged-post-is-refused", async () => {
+  // an approval waits, so the operator would see Approve / Reject
+  await op.goto(URL + "/pipelines/gated");
+  await op.locator('button[data-action="start"]').click();
+  await op.locator('button[data-action="approve"]').waitFor();
+  const p = await newPage(process.env.READER);
+  for (const path of ["/", "/pipelines/gated", "/pipelines/broken", "/sites", `/pipelines/broken/executions/${brokenExec}`]) {
+    await p.goto(URL + path);
+    const buttons = await p.locator("main button, main input[type=submit]").count();
+    assert(buttons === 0, `${path} shows ${buttons} button(s) to a read-only token`);
+  }
+  await p.goto(URL + "/pipelines/gated");
+  const before = await p.locator("li.execution").count();
+  const r = await p.evaluate(async () => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    const out = {};
+    for (const [k, path, body] of [
+      ["start", "/ui/pipelines/gated/start", ""],
+      ["approve", "/ui/pipelines/gated/stages/Gate/actions/Review/approval", "result=Approved&comment=forged"],
+    ]) {
+      const res = await fetch(path, {
+        method: "POST", credentials: "same-origin", body,
+        headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Ferry-Fetch": "1", "X-CSRF-Token": meta ? meta.content : "" },
+      });
+      out[k] = res.status;
+    }
+    return out;
+  });
+  assert(r.start === 403 && r.approve === 403, "forged posts answered " + JSON.stringify(r));
+  await p.reload();
+  assert((await p.locator("li.execution").count()) === before, "a forged start started an execution");
+  assert((await p.locator('div.action[data-action-name="Review"][data-status="InProgress"]').count()) === 1, "the forged approval answered the approval");
+  await p.context().close();
+});
+
+await browser.close();
+console.log(`BROWSER_COUNTS ${passed} ${failed}`);

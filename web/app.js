@@ -1,0 +1,128 @@
+// ferry web UI: local times, forms by fetch, live fragments and logs over server-sent
+// events. The pages work without it (forms post and redirect); nothing here is needed
+// to read them.
+"use strict";
+(function () {
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
+
+  function localTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d)) { t.textContent = d.toLocaleString(); t.title = t.getAttribute("datetime"); }
+    });
+  }
+
+  // ---- live logs ----
+  function atBottom(el) { return el.scrollHeight - el.scrollTop - el.clientHeight < 40; }
+  function connectLog(pre) {
+    if (pre.dataset.connected || !pre.dataset.logSrc) return;
+    pre.dataset.connected = "1";
+    var es = new EventSource(pre.dataset.logSrc);
+    es.onmessage = function (e) {
+      var follow = atBottom(pre);
+      pre.insertAdjacentHTML("beforeend", e.data);
+      if (follow) pre.scrollTop = pre.scrollHeight;
+    };
+    es.addEventListener("end", function () { es.close(); pre.dataset.ended = "1"; });
+  }
+  function logs(root) {
+    root.querySelectorAll("details.log").forEach(function (d) {
+      var pre = d.querySelector("pre[data-log-src]");
+      if (!pre) return;
+      if (d.open) connectLog(pre);
+      if (!d.dataset.bound) {
+        d.dataset.bound = "1";
+        d.addEventListener("toggle", function () { if (d.open) connectLog(pre); });
+      }
+    });
+  }
+
+  // ---- fragments ----
+  function swap(el, html) {
+    var t = document.createElement("template");
+    t.innerHTML = html.trim();
+    var fresh = t.content.firstElementChild;
+    if (!fresh || fresh.id !== el.id) return;
+    // keep log panes (their text and their stream) across the swap
+    fresh.querySelectorAll("details.log[id]").forEach(function (d) {
+      var old = document.getElementById(d.id);
+      if (old && el.contains(old)) d.replaceWith(old);
+    });
+    el.replaceWith(fresh);
+    localTimes(fresh);
+    logs(fresh);
+    bindForms(fresh);
+  }
+  var pending = null;
+  function refreshAll() {
+    if (pending) return;
+    pending = setTimeout(function () {
+      pending = null;
+      document.querySelectorAll("[data-fragment]").forEach(function (el) {
+        var a = document.activeElement;
+        if (a && el.contains(a) && (a.tagName === "INPUT" || a.tagName === "TEXTAREA") && a.value) {
+          a.addEventListener("blur", refreshAll, { once: true });  // not while typing
+          return;
+        }
+        fetch(el.dataset.fragment, { headers: { "X-Ferry-Fetch": "1" }, credentials: "same-origin" })
+          .then(function (r) { if (r.status === 401) location.reload(); return r.ok ? r.text() : null; })
+          .then(function (html) { if (html !== null) swap(el, html); })
+          .catch(function () {});
+      });
+    }, 150);
+  }
+  function live() {
+    if (!document.querySelector("[data-fragment]") || !window.EventSource) return;
+    var h1 = document.querySelector("h1[data-pipeline]");
+    var url = "/ui/events" + (h1 ? "?pipeline=" + encodeURIComponent(h1.dataset.pipeline) : "");
+    var es = new EventSource(url), seen = null;
+    es.addEventListener("hello", function (e) {
+      if (seen !== null && seen !== e.data) refreshAll();  // reconnected after changes
+      seen = e.data;
+    });
+    es.addEventListener("change", function (e) { seen = e.lastEventId; refreshAll(); });
+    window.addEventListener("pageshow", function (e) { if (e.persisted) refreshAll(); });
+  }
+
+  // ---- forms ----
+  function showError(form, msg) {
+    var p = form.querySelector(".form-error");
+    if (!p) {
+      p = document.createElement("p");
+      p.className = "form-error error";
+      p.setAttribute("role", "alert");
+      form.appendChild(p);
+    }
+    p.textContent = msg;
+  }
+  function bindForms(root) {
+    root.querySelectorAll('form[method="post"][action^="/ui/"]').forEach(function (f) {
+      if (f.dataset.bound) return;
+      f.dataset.bound = "1";
+      f.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var body = new URLSearchParams(new FormData(f));
+        if (e.submitter && e.submitter.name) body.set(e.submitter.name, e.submitter.value);
+        var buttons = f.querySelectorAll("button");
+        buttons.forEach(function (b) { b.disabled = true; });
+        fetch(f.action, {
+          method: "POST", body: body, credentials: "same-origin",
+          headers: { "X-Ferry-Fetch": "1", "X-CSRF-Token": csrf }
+        }).then(function (r) { return r.json().catch(function () { return { ok: false, error: "HTTP " + r.status }; }); })
+          .then(function (j) {
+            buttons.forEach(function (b) { b.disabled = false; });
+            if (j.ok) { f.reset(); refreshAll(); } else showError(f, j.error || "the request failed");
+          })
+          .catch(function () { buttons.forEach(function (b) { b.disabled = false; }); showError(f, "ferry did not answer"); });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    localTimes(document);
+    logs(document);
+    bindForms(document);
+    live();
+  });
+})();
