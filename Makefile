@@ -26,6 +26,8 @@ SAN_OBJ := $(LIB_SRC:src/%.c=build/san/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := $(BASE_CFLAGS) -Wno-unknown-warning-option -O1
+FUZZ_OBJ := $(LIB_SRC:src/%.c=build/fuzzobj/%.o)
 
 .PHONY: all deps test unit e2e demo bench fuzz clean format check-format
 all: build/ferry
@@ -42,10 +44,10 @@ build/san/%.o: src/%.c
 	$(CC) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
 
 # bootstraps.c embeds these with .incbin, which the compiler's dependency list misses
-build/rel/functions/bootstraps.o build/san/functions/bootstraps.o: \
+build/rel/functions/bootstraps.o build/san/functions/bootstraps.o build/fuzzobj/functions/bootstraps.o: \
 		src/functions/runtime/bootstrap.js src/functions/runtime/bootstrap.py
 # ui_assets.c embeds the web UI's stylesheet and script the same way
-build/rel/api/ui_assets.o build/san/api/ui_assets.o: web/app.css web/app.js
+build/rel/api/ui_assets.o build/san/api/ui_assets.o build/fuzzobj/api/ui_assets.o: web/app.css web/app.js
 
 build/ferry: $(REL_OBJ) build/rel/main.o
 	$(CC) $(REL_CFLAGS) $^ -o $@ $(PKG_LIBS)
@@ -57,9 +59,16 @@ build/san/tests/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -Itests/unit $< $(SAN_OBJ) -o $@ $(PKG_LIBS) $(LAZY_LIBS) $(CMOCKA_LIBS)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+# The sources are compiled once for every harness (instrumented for libFuzzer, not
+# linked with its main), then each harness links them.
+build/fuzzobj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	clang $(BASE_CFLAGS) -Wno-unknown-warning-option -O1 -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+.SECONDARY: $(FUZZ_OBJ)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(FUZZ_OBJ) -o $@ $(PKG_LIBS)
 
 # The README's test command: installs what is missing, builds everything with
 # sanitizers, runs unit, end-to-end and fuzz-corpus tests, ends with "N passed, N failed".
@@ -89,6 +98,7 @@ bench: deps
 	@bench/trigger_latency
 	@bench/edge
 	@bench/push_to_live
+	@bench/ui
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')
@@ -99,4 +109,4 @@ check-format:
 clean:
 	rm -rf build
 
--include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) build/rel/main.d build/san/main.d
+-include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) build/rel/main.d build/san/main.d

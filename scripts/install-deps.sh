@@ -9,7 +9,8 @@ libyaml-dev libjansson-dev libsqlite3-dev libgit2-dev libarchive-dev
 libsodium-dev libexpat1-dev libuv1-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
 bubblewrap dash bash zip unzip python3 nodejs procps util-linux
 clang libclang-rt-14-dev hyperfine clang-format
-varnish"
+varnish
+chromium"
 
 missing=""
 for p in $PKGS; do

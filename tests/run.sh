@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs ferry's test suites and ends with one line "N passed, N failed".
-# Usage: tests/run.sh [layers|format|unit|e2e|fuzz]...   (default: all)
+# Usage: tests/run.sh [layers|format|unit|e2e|browser|fuzz]...   (default: all)
 # Unit tests are cmocka binaries built with ASan+UBSan (build/san/tests/test_*);
-# end-to-end tests drive build/san/ferry (see tests/e2e/README.md).
+# end-to-end tests drive build/san/ferry (see tests/e2e/README.md); browser tests drive
+# its web UI in Debian's chromium (tests/browser/run.sh, docs/ui.md "Testing").
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,7 +16,7 @@ PASSED=0 FAILED=0
 FAILURES=()
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(layers format unit e2e fuzz)
+[ ${#suites[@]} -eq 0 ] && suites=(layers format unit e2e browser fuzz)
 
 record() { # name status(0=pass)
 	if [ "$2" = 0 ]; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); FAILURES+=("$1"); fi
@@ -89,6 +90,17 @@ run_e2e() {
 	[ "$rc" = 0 ] || FAILURES+=("e2e")
 }
 
+run_browser() {
+	# the web UI in Debian's chromium (tests/browser/run.sh); each check one ok/FAIL line
+	local res counts
+	res=$(FERRY=$ROOT/build/san/ferry tests/browser/run.sh 2>&1)
+	echo "$res" | grep -v '^BROWSER_COUNTS'
+	counts=$(echo "$res" | sed -n 's/^BROWSER_COUNTS \([0-9]*\) \([0-9]*\)$/\1 \2/p')
+	if [ -z "$counts" ]; then record "browser suite" 1; return; fi
+	PASSED=$((PASSED + ${counts% *})) FAILED=$((FAILED + ${counts#* }))
+	[ "${counts#* }" = 0 ] || FAILURES+=("browser")
+}
+
 run_fuzz() {
 	local f name
 	for f in build/fuzz/fuzz_*; do
@@ -110,8 +122,8 @@ run_fuzz() {
 
 for s in "${suites[@]}"; do
 	case "$s" in
-	layers) run_layers ;; format) run_format ;; unit) run_unit ;; e2e) run_e2e ;; fuzz) run_fuzz ;;
-	*) echo "tests/run.sh: unknown suite $s (unit, e2e, fuzz, layers)"; exit 2 ;;
+	layers) run_layers ;; format) run_format ;; unit) run_unit ;; e2e) run_e2e ;; browser) run_browser ;; fuzz) run_fuzz ;;
+	*) echo "tests/run.sh: unknown suite $s (unit, e2e, browser, fuzz, layers)"; exit 2 ;;
 	esac
 done
 

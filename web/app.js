@@ -39,7 +39,19 @@
   }
 
   // ---- fragments ----
+  // a text field of `root` that has the focus and holds typed text: a swap now would
+  // throw the text away
+  function typing(root) {
+    var a = document.activeElement;
+    return a && root.contains(a) && (a.tagName === "INPUT" || a.tagName === "TEXTAREA") && a.value;
+  }
+  function formKey(f) { return f.getAttribute("action") + " " + ((f.elements.token || {}).value || ""); }
   function swap(el, html) {
+    if (!el.isConnected) return;
+    if (typing(el)) {  // began typing while the fragment was on its way: wait for blur
+      document.activeElement.addEventListener("blur", refreshAll, { once: true });
+      return;
+    }
     var t = document.createElement("template");
     t.innerHTML = html.trim();
     var fresh = t.content.firstElementChild;
@@ -49,7 +61,22 @@
       var old = document.getElementById(d.id);
       if (old && el.contains(old)) d.replaceWith(old);
     });
+    // keep what was typed into a form, and a form's error, when the same form comes back;
+    // an error whose form is gone (the approval was answered meanwhile) goes to the top
+    var forms = {}, errors = [];
+    fresh.querySelectorAll("form[action]").forEach(function (f) { forms[formKey(f)] = f; });
+    el.querySelectorAll("form[action]").forEach(function (f) {
+      var g = forms[formKey(f)], err = f.querySelector(".form-error");
+      if (g) {
+        f.querySelectorAll("input:not([type=hidden]), textarea").forEach(function (i) {
+          var j = i.name && g.elements[i.name];
+          if (j && i.value && (j.tagName === "TEXTAREA" || j.type === "text")) j.value = i.value;
+        });
+      }
+      if (err) errors.push([g, err.textContent]);
+    });
     el.replaceWith(fresh);
+    errors.forEach(function (e) { if (e[0]) showError(e[0], e[1]); else notice(e[1]); });
     localTimes(fresh);
     logs(fresh);
     bindForms(fresh);
@@ -60,9 +87,8 @@
     pending = setTimeout(function () {
       pending = null;
       document.querySelectorAll("[data-fragment]").forEach(function (el) {
-        var a = document.activeElement;
-        if (a && el.contains(a) && (a.tagName === "INPUT" || a.tagName === "TEXTAREA") && a.value) {
-          a.addEventListener("blur", refreshAll, { once: true });  // not while typing
+        if (typing(el)) {  // not while typing
+          document.activeElement.addEventListener("blur", refreshAll, { once: true });
           return;
         }
         fetch(el.dataset.fragment, { headers: { "X-Ferry-Fetch": "1" }, credentials: "same-origin" })
@@ -86,7 +112,21 @@
   }
 
   // ---- forms ----
+  function notice(msg) {
+    var p = document.getElementById("flash");
+    if (!p) {
+      p = document.createElement("p");
+      p.id = "flash";
+      p.className = "error";
+      p.setAttribute("role", "alert");
+      var main = document.querySelector("main");
+      if (!main) return;
+      main.insertBefore(p, main.firstChild);
+    }
+    p.textContent = msg;
+  }
   function showError(form, msg) {
+    if (!form.isConnected) { notice(msg); return; }  // the live page replaced the form
     var p = form.querySelector(".form-error");
     if (!p) {
       p = document.createElement("p");

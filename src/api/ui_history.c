@@ -10,7 +10,7 @@
 
 #define CHART_W   720
 #define CHART_H   180
-#define CHART_PAD 36
+#define CHART_PAD 64
 
 void ui_duration_chart(struct html *h, const char *pipeline, const int64_t *ms,
                        const char *const *statuses, const char *const *ids, size_t n)
@@ -31,10 +31,11 @@ void ui_duration_chart(struct html *h, const char *pipeline, const int64_t *ms,
 	html_rawf(h,
 	          "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
 	          "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
-	          "<text class=\"label\" x=\"2\" y=\"%d\">",
-	          x0, y0, x1, y0, x0, y0, x0, y1, y1 + 10);
+	          "<text class=\"label\" text-anchor=\"end\" x=\"%d\" y=\"%d\">",
+	          x0, y0, x1, y0, x0, y0, x0, y1, x0 - 4, y1 + 4);
 	html_text(h, top);
-	html_rawf(h, "</text><text class=\"label\" x=\"2\" y=\"%d\">0</text>", y0);
+	html_rawf(h, "</text><text class=\"label\" text-anchor=\"end\" x=\"%d\" y=\"%d\">0</text>",
+	          x0 - 4, y0 + 4);
 	if (!n) {
 		html_raw(h, "</svg>");
 		return;

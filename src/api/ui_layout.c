@@ -31,6 +31,7 @@ void ui_page_begin(struct html *h, const char *title, struct ui_session *s, cons
 	            "<title>");
 	html_text(h, title);
 	html_raw(h, " · ferry</title>"
+	            "<link rel=\"icon\" href=\"data:,\">" /* no /favicon.ico 404 on each page */
 	            "<link rel=\"stylesheet\" href=\"/ui/assets/app.css\">"
 	            "<script src=\"/ui/assets/app.js\" defer></script>");
 	if (s) {

@@ -203,8 +203,16 @@ static void function_box(struct html *h, struct store *st, const struct store_fn
 	html_rawf(h, " · %d s, %d MB</p>", f->timeout, f->memory);
 	struct store_fn *v = NULL;
 	size_t nv = 0;
-	if (store_fn_versions(st, f->name, &v, &nv, &err) == 0) {
-		html_raw(h, "<h3>Versions</h3><ul class=\"versions\">");
+	html_raw(h, "<h3>Versions</h3>");
+	if (store_fn_versions(st, f->name, &v, &nv, &err) < 0) {
+		html_raw(h, "<p class=\"error\">");
+		html_text(h, err.msg);
+		html_raw(h, "</p>");
+	} else {
+		if (!nv)
+			html_raw(h, "<p class=\"muted\">None published: only <code>$LATEST</code> "
+			            "(<code>ferry fn publish</code>).</p>");
+		html_raw(h, "<ul class=\"versions\">");
 		for (size_t i = 0; i < nv; i++) {
 			html_raw(h, "<li><code>");
 			html_text(h, v[i].version);

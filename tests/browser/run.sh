@@ -14,7 +14,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 : "${FERRY:=$ROOT/build/san/ferry}"
 export FERRY
 export SHOTS=${SHOTS:-$ROOT/tests/out/browser}
+WORK_DIR=$(mktemp -d /tmp/ferry-browser.XXXXXX)
 . "$ROOT/tests/e2e/serve_lib.sh"
+trap 'stop_daemon; rm -rf "$WORK_DIR"' EXIT
 
 fail_setup() {
 	echo "FAIL browser setup: $*"
@@ -24,6 +26,7 @@ fail_setup() {
 [ -x /usr/bin/chromium ] || fail_setup "/usr/bin/chromium is missing (scripts/install-deps.sh)"
 "$ROOT/scripts/install-browser-deps.sh" || fail_setup "playwright-core is not installed"
 mkdir -p "$SHOTS"
+rm -f "$SHOTS"/FAIL-*.png
 
 # the repository: its first commit, ferry's hook (a push starts the pipelines on it)
 # (shop builds branch main; broken and gated build branch release, so that a push to
@@ -65,7 +68,7 @@ projects:
   broken-build:
     buildspec: |
       version: 0.2
-      phases: {build: {commands: ["echo about to fail", "printf '\\033[31mred\\033[0m\\n'", "ferry_missing_tool --frobnicate"]}}
+      phases: {build: {commands: ["echo about to fail", "printf '\\033[31mred\\033[0m\\n'", "sleep 1.5", "ferry_missing_tool --frobnicate"]}}
 Y
 } >"$W/broken.yml"
 # gated: waits for a manual approval between its source and its build
@@ -118,8 +121,10 @@ READER=$(token_of)
 [ -n "$OPERATOR" ] && [ -n "$READER" ] || fail_setup "no token printed"
 
 export URL OPERATOR READER CLONE REPO W
-timeout 120 node "${TEST_JS:-$HERE/ui.test.mjs}"
-rc=$?
-[ "$rc" = 124 ] && echo "FAIL browser suite: timed out after 120 s"
-stop_daemon
+timeout 120 node "${TEST_JS:-$HERE/ui.test.mjs}" | tee "$W/results.txt"
+[ "${PIPESTATUS[0]}" = 124 ] && echo "FAIL browser suite: timed out after 120 s"
+if grep -q '^FAIL' "$W/results.txt"; then
+	echo "    --- daemon log (last 15 lines):"
+	tail -15 "$W/serve.log" | sed 's/^/    | /'
+fi
 exit 0

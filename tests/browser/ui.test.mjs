@@ -12,6 +12,7 @@ const SHOTS = process.env.SHOTS;
 const CLONE = process.env.CLONE;
 const WAIT = 20000; // ms: the longest any one thing may take to show up
 
+const open = new Set(); // the pages of open contexts
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
@@ -28,9 +29,26 @@ async function newPage(token, options = {}) {
   page.errors = [];
   page.on("dialog", (d) => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.on("pageerror", (e) => page.errors.push(e.message));
-  if (token) await login(page, token, "/");
+  // what the page asked for, for a failing check's report
+  page.trail = [];
+  page.on("response", (r) => {
+    if (!r.url().includes("/assets/")) page.trail.push(`${r.request().method()} ${r.url().replace(URL, "")} ${r.status()}`);
+  });
+  page.on("console", (m) => { if (m.type() === "error") page.trail.push("console: " + m.text()); });
+  open.add(page);
+  ctx.on("close", () => open.delete(page));
+  if (token) {
+    // one login per token: later contexts start with its session cookie
+    if (!sessions[token]) {
+      await login(page, token, "/");
+      sessions[token] = await ctx.storageState();
+    } else {
+      await ctx.addCookies(sessions[token].cookies);
+    }
+  }
   return page;
 }
+const sessions = {};
 
 async function login(page, token, path) {
   await page.goto(URL + path);
@@ -63,13 +81,21 @@ function require_spawn(cmd, args) {
 
 let passed = 0, failed = 0;
 async function check(name, fn) {
+  const t0 = Date.now();
   try {
     await fn();
-    console.log(`ok   browser ${name}`);
+    console.log(`ok   browser ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     passed++;
   } catch (e) {
     console.log(`FAIL browser ${name}`);
     console.log(String(e && e.stack ? e.stack : e).split("\n").slice(0, 12).map((l) => "    " + l).join("\n"));
+    let i = 0;
+    for (const p of open) {
+      const file = `${SHOTS}/FAIL-${name}-${i++}.png`;
+      await p.screenshot({ path: file, fullPage: true }).catch(() => {});
+      console.log(`    --- page ${p.url().replace(URL, "")} (${file}), its last requests:`);
+      for (const l of p.trail.slice(-8)) console.log("    | " + l);
+    }
     failed++;
   }
 }
@@ -92,6 +118,8 @@ await check("login-with-token-returns-to-the-page-asked-for", async () => {
   await login(op, process.env.OPERATOR, "/pipelines/shop");
   assert(new globalThis.URL(op.url()).pathname === "/pipelines/shop", "after login at " + op.url());
   await op.locator('h1[data-pipeline="shop"]').waitFor();
+  const missing = op.trail.filter((l) => / 404$/.test(l));
+  assert(missing.length === 0, "the pages asked for what is not there: " + missing.join(", "));
 });
 
 await check("push-appears-live-on-the-pipeline-page-and-goes-green", async () => {
@@ -147,20 +175,84 @@ await check("approving-in-the-browser-advances-the-pipeline", async () => {
 });
 
 let brokenExec = null;
-await check("failing-build-log-shows-the-failing-command", async () => {
+await check("failing-build-log-follows-live-and-shows-the-failing-command", async () => {
+  // started here, followed from the pipeline page to the execution page while it runs
   await op.goto(URL + "/pipelines/broken");
-  const link = op.locator('li.execution[data-status="Failed"] a.details').first();
-  await Promise.all([op.waitForURL(/\/executions\//), link.click()]);
+  await op.locator('button[data-action="start"]').click();
+  const running = op.locator('div.action[data-action-name="Compile"][data-status="InProgress"]');
+  await running.waitFor();
+  await Promise.all([op.waitForURL(/\/executions\//), running.locator("a.details").click()]);
   brokenExec = op.url().split("/executions/")[1].split(/[?#]/)[0];
+  await op.evaluate(() => { window.__notReloaded = true; });
   const pane = op.locator('li[data-action-name="Compile"] details.log[open] pre[data-log-src]');
   await pane.waitFor();
+  await pane.filter({ hasText: "about to fail" }).waitFor();
+  assert((await pane.getAttribute("data-ended")) !== "1", "the log had ended before the build failed");
   await op.waitForFunction((el) => el.dataset.ended === "1", await pane.elementHandle());
   const log = await pane.textContent();
   assert(log.includes("Running command ferry_missing_tool --frobnicate"), "log lacks the failing command:\n" + log.slice(-600));
   assert(log.includes("ferry_missing_tool: not found"), "log lacks the shell's error");
+  assert(log.split("about to fail").length === 3, "the log shows lines twice (or not at all): " + (log.split("about to fail").length - 1));
   assert((await pane.locator("span.fg1", { hasText: "red" }).count()) === 1, "ANSI red not rendered");
   assert(!log.includes("\u001b["), "raw escape sequences in the log");
+  await op.locator('#execution-status [data-status="Failed"]').waitFor();
+  assert(await op.evaluate(() => window.__notReloaded === true), "the page was reloaded");
   await shot(op, "execution");
+});
+
+await check("retry-and-transition-buttons-work", async () => {
+  await op.goto(URL + "/pipelines/broken");
+  await op.locator('section.stage[data-stage="Build"][data-status="Failed"]').waitFor();
+  await op.locator('section.stage[data-stage="Build"] button[data-action="retry"]').click();
+  await op.locator('div.action[data-action-name="Compile"][data-status="InProgress"]').waitFor();
+  await op.locator('div.action[data-action-name="Compile"][data-status="Failed"]').waitFor();
+  const tr = op.locator('.transition[data-transition-to="Build"]');
+  // a reason the engine refuses: its words next to the button
+  await tr.locator('input[name="reason"]').fill("freeze <b>now</b>");
+  await tr.locator('button[data-action="disable-transition"]').click();
+  const err = tr.locator(".form-error");
+  await err.waitFor();
+  assert(/character '<' is not allowed/.test(await err.textContent()), "no error next to the button: " + (await err.textContent()));
+  await tr.locator('input[name="reason"]').fill("release day (freeze)");
+  await tr.locator('button[data-action="disable-transition"]').click();
+  await op.locator('.transition[data-transition-to="Build"][data-enabled="false"]').waitFor();
+  const text = await op.locator('.transition[data-transition-to="Build"]').textContent();
+  assert(text.includes("release day (freeze)"), "the reason is not shown: " + text);
+  await op.locator('.transition[data-transition-to="Build"] button[data-action="enable-transition"]').click();
+  await op.locator('.transition[data-transition-to="Build"][data-enabled="true"]').waitFor();
+});
+
+await check("a-failed-form-post-says-why-in-words", async () => {
+  // two more reviewers have the waiting approval open, one without the script; the
+  // first answers it, then the other two try: the engine's refusal is shown in words,
+  // without the script on the page the post comes back to, with it next to the button
+  // (or at the top when the live page has dropped the form meanwhile)
+  await op.goto(URL + "/pipelines/gated");
+  await op.locator('button[data-action="start"]').click();
+  await op.locator('button[data-action="approve"]').waitFor();
+  const nojs = await newPage(process.env.OPERATOR, { javaScriptEnabled: false });
+  await nojs.goto(URL + "/pipelines/gated");
+  await nojs.locator(".approval textarea").fill("too late");
+  const late = await newPage(process.env.OPERATOR);
+  await late.goto(URL + "/pipelines/gated");
+  await late.locator(".approval textarea").fill("me too");
+  await op.locator(".approval textarea").fill("first");
+  await op.locator('button[data-action="approve"]').click();
+  await op.locator('div.action[data-action-name="Review"][data-status="Succeeded"]').waitFor();
+  await late.waitForTimeout(300); // the change reached the other page, which waits for the typing
+  assert(await late.locator(".approval textarea").inputValue() === "me too", "the typed comment was lost");
+  await Promise.all([nojs.waitForURL(/\/pipelines\/gated/), nojs.locator('button[data-action="approve"]').click()]);
+  const said = await nojs.locator("#flash").textContent();
+  assert(/already answered/.test(said), "the flash does not say what is wrong: " + said);
+  await late.locator('button[data-action="approve"]').click();
+  const err = late.locator(".form-error, #flash").filter({ hasText: /already answered/ });
+  await err.first().waitFor();
+  await late.waitForTimeout(600); // the deferred refresh lands: the message stays
+  assert(await err.count() >= 1, "the error vanished when the page refreshed");
+  assert(await late.locator('button[data-action="approve"]').count() === 0, "the answered approval is still offered");
+  await nojs.context().close();
+  await late.context().close();
+  await op.locator('li.execution[data-status="Succeeded"]').first().waitFor();
 });
 
 await check("history-page-charts-durations", async () => {

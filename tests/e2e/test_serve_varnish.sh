@@ -8,6 +8,10 @@
 
 VARNISHD=$(command -v varnishd || echo /usr/sbin/varnishd)
 VARNISH_PID=
+# varnishd's own user must read the VCL and its work directory, and every directory
+# above them: $W may sit in a private (0700) directory, so they get one of their own
+VDIR=$(mktemp -d /tmp/ferry-e2e-varnish.XXXXXX)
+chmod 755 "$VDIR"
 stop_all() {
 	if [ -n "$VARNISH_PID" ]; then
 		kill "$VARNISH_PID" 2>/dev/null
@@ -15,6 +19,7 @@ stop_all() {
 		VARNISH_PID=
 	fi
 	stop_daemon
+	rm -rf "$VDIR"
 }
 trap stop_all EXIT
 
@@ -29,18 +34,16 @@ get() {
 
 # start_varnish — varnishd on a free port in front of the edge; retries on a port taken
 # meanwhile. As root, varnishd drops to its own user (Debian's package makes `varnish`
-# and `vcache`): the work directory must be theirs to read, so it lives under $W with
+# and `vcache`): the work directory must be theirs to read, so it lives in $VDIR with
 # the VCL, both world-readable.
 start_varnish() {
-	local edge_port vcl=$W/varnish/ferry.vcl
+	local edge_port vcl=$VDIR/ferry.vcl
 	edge_port=$(sed 's/.*://; s#/.*##' "$FERRY_DATA/edge.url")
-	mkdir -p "$W/varnish"
-	chmod 755 "$W" "$W/varnish"
 	sed "s/\.port = \"7879\"/.port = \"$edge_port\"/" "$(dirname "$0")/../../contrib/varnish/ferry.vcl" >"$vcl"
 	chmod 644 "$vcl"
 	for _ in 1 2 3; do
 		VPORT=$(free_port)
-		"$VARNISHD" -F -a "127.0.0.1:$VPORT" -f "$vcl" -n "$W/varnish/work" -s malloc,16m \
+		"$VARNISHD" -F -a "127.0.0.1:$VPORT" -f "$vcl" -n "$VDIR/work" -s malloc,16m \
 			-p default_ttl=3600 >>"$W/varnish.log" 2>&1 &
 		VARNISH_PID=$!
 		for _ in $(seq 100); do

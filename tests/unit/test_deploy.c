@@ -145,10 +145,12 @@ static int deploy(struct fx *f, const char *group, const char *zip, char **summa
 	"*scripts/rec.sh",                                                                         \
 	        "#!/bin/sh\necho \"$LIFECYCLE_EVENT " tag "\" >> \"$FERRY_TARGET_ROOT.events\"\n"
 #define HOOK(ev) "  " ev ":\n    - location: scripts/rec.sh\n      timeout: 10\n"
+/* clang-format reflows this list differently on each pass */
+// clang-format off
 #define ALL_INPLACE_HOOKS                                                                          \
-	HOOK("ApplicationStop")                                                                    \
-	HOOK("BeforeInstall") HOOK("AfterInstall") HOOK("ApplicationStart") HOOK("ValidateServic"  \
-	                                                                         "e")
+	HOOK("ApplicationStop") HOOK("BeforeInstall") HOOK("AfterInstall")                         \
+	HOOK("ApplicationStart") HOOK("ValidateService")
+// clang-format on
 
 static const char spec_v[] = "version: 0.0\nos: linux\n"
                              "files:\n  - source: site\n    destination: /srv/app\n"

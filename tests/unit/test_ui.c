@@ -63,7 +63,8 @@ static void ansi_colours_become_spans_and_text_is_escaped(void **state)
 	free(s);
 }
 
-/* One circle per execution, coloured by status, linked to it; the tallest at the top. */
+/* One circle per execution, coloured by status, linked to it; the tallest at the top;
+ * the labels of the y axis in the margin left of it. */
 static void chart_draws_a_point_per_execution(void **state)
 {
 	(void)state;
@@ -79,7 +80,9 @@ static void chart_draws_a_point_per_execution(void **state)
 	for (const char *p = s; (p = strstr(p, "<circle")); p++)
 		circles++;
 	assert_int_equal(circles, 3);
-	assert_non_null(strstr(s, "class=\"pt status-failed\" cx=\"374\" cy=\"10\""));
+	assert_non_null(strstr(s, "class=\"pt status-failed\" cx=\"388\" cy=\"10\""));
+	/* the axis labels end left of the axis, not across it (seen in the browser) */
+	assert_non_null(strstr(s, "text-anchor=\"end\" x=\"60\" y=\"14\">1 min 12 s</text>"));
 	assert_non_null(strstr(s, "<title>1 min 12 s · Failed</title>"));
 	assert_non_null(strstr(s, "href=\"/pipelines/p%3C1%3E/executions/b\""));
 	assert_null(strstr(s, "<1>"));
