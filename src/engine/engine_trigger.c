@@ -151,7 +151,8 @@ static void push_one(struct engine *e, struct eng_pipeline *ep, const struct eng
 			struct strv local_paths = {0};
 			const struct strv *paths = push->paths;
 			int have_paths = push->paths != NULL;
-			if (!paths && !is_zero_oid(push->before)) {
+			if (!paths && !is_zero_oid(push->before) &&
+			    pipeline_source_push_needs_paths(p, a)) {
 				char *local = local_path_of(e, &a->git);
 				struct err err;
 				if (local &&

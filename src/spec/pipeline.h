@@ -390,6 +390,10 @@ int pipeline_pr_matches(const struct pl_trigger *t, const struct pipeline_pr *pr
 const struct pl_trigger *pipeline_trigger_for(const struct pipeline *p,
                                               const struct pl_action *source);
 
+/* Whether pipeline_source_push_matches() for `source` looks at the changed paths (a
+ * push filter of its trigger has filePaths): when not, they need not be computed. */
+int pipeline_source_push_needs_paths(const struct pipeline *p, const struct pl_action *source);
+
 /* Whether a push to `source`'s repository starts the pipeline: through its trigger
  * when it has one, else by the default rule — a push to refs/heads/<BranchName>, when
  * change detection is on. Same return and `why` as pipeline_push_matches(). */

@@ -496,6 +496,15 @@ const struct pl_trigger *pipeline_trigger_for(const struct pipeline *p,
 	return NULL;
 }
 
+int pipeline_source_push_needs_paths(const struct pipeline *p, const struct pl_action *source)
+{
+	const struct pl_trigger *t = pipeline_trigger_for(p, source);
+	for (size_t i = 0; t && i < t->npush; i++)
+		if (t->push[i].file_paths.present)
+			return 1;
+	return 0;
+}
+
 int pipeline_source_push_matches(const struct pipeline *p, const struct pl_action *source,
                                  const struct pipeline_push *push, char **why)
 {

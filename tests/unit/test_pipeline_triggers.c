@@ -255,6 +255,24 @@ static void test_file_paths(void **state)
 	pipeline_free(p);
 }
 
+/* The daemon diffs a push only for a trigger with filePaths: without one, the answer
+ * does not depend on the changed paths. */
+static void test_paths_needed_only_for_file_paths(void **state)
+{
+	(void)state;
+	struct pipeline *p = pl_ok(TRIGGER("      push:\n"
+	                                   "        - branches: {includes: [main]}\n"
+	                                   "        - branches: {includes: [dev]}\n"
+	                                   "          filePaths: {includes: ['src/**']}\n"));
+	assert_true(pipeline_source_push_needs_paths(p, &p->stages[0].actions[0]));
+	pipeline_free(p);
+	p = pl_ok(TRIGGER("      push:\n"
+	                  "        - branches: {includes: [main]}\n"));
+	assert_false(pipeline_source_push_needs_paths(p, &p->stages[0].actions[0]));
+	assert_true(pushed(p, "refs/heads/main", "-", NULL));
+	pipeline_free(p);
+}
+
 /* A tag push matches tag filters only, and a branch push branch filters only. */
 static void test_tags(void **state)
 {
@@ -382,6 +400,7 @@ int main(void)
 	        cmocka_unit_test(test_branch_includes_and_excludes),
 	        cmocka_unit_test(test_branch_not_included_reason),
 	        cmocka_unit_test(test_file_paths),
+	        cmocka_unit_test(test_paths_needed_only_for_file_paths),
 	        cmocka_unit_test(test_tags),
 	        cmocka_unit_test(test_filters_or),
 	        cmocka_unit_test(test_default_rule),
