@@ -98,16 +98,32 @@
       });
     }, 150);
   }
+  // one event stream per page; the browser reconnects it after a dropped connection
+  // (the "hello" then says whether anything changed meanwhile). When the daemon refuses
+  // it (restarting, or the session ended: a redirect to /login is no event stream) the
+  // browser gives up: this tries again, later and later, after a refresh, which reloads
+  // the page when the session is gone (a fragment's 401) so that it shows the login
   function live() {
     if (!document.querySelector("[data-fragment]") || !window.EventSource) return;
     var h1 = document.querySelector("h1[data-pipeline]");
     var url = "/ui/events" + (h1 ? "?pipeline=" + encodeURIComponent(h1.dataset.pipeline) : "");
-    var es = new EventSource(url), seen = null;
-    es.addEventListener("hello", function (e) {
-      if (seen !== null && seen !== e.data) refreshAll();  // reconnected after changes
-      seen = e.data;
-    });
-    es.addEventListener("change", function (e) { seen = e.lastEventId; refreshAll(); });
+    var mark = document.querySelector('meta[name="ferry-state"]');
+    var seen = mark ? mark.content : null, delay = 1000;
+    function connect() {
+      var es = new EventSource(url);
+      es.addEventListener("hello", function (e) {
+        delay = 1000;
+        if (seen !== null && seen !== e.data) refreshAll();  // reconnected after changes
+        seen = e.data;
+      });
+      es.addEventListener("change", function (e) { seen = e.lastEventId; refreshAll(); });
+      es.addEventListener("error", function () {
+        if (es.readyState !== EventSource.CLOSED) return;  // the browser retries itself
+        setTimeout(function () { refreshAll(); connect(); }, delay);
+        delay = Math.min(delay * 2, 30000);
+      });
+    }
+    connect();
     window.addEventListener("pageshow", function (e) { if (e.persisted) refreshAll(); });
   }
 

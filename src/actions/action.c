@@ -240,6 +240,8 @@ static int write_result(const char *job_dir, const struct action_result *r, stru
 	json_object_set(o, "outputVariables", r->variables);
 	json_object_set(o, "outputs", r->outputs);
 	json_object_set(o, "revision", r->revision ? r->revision : json_null());
+	if (r->reports)
+		json_object_set(o, "reports", r->reports);
 	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!text)
@@ -259,6 +261,7 @@ static void result_free(struct action_result *r)
 	json_decref(r->variables);
 	json_decref(r->outputs);
 	json_decref(r->revision);
+	json_decref(r->reports);
 }
 
 int action_main(int argc, char **argv)

@@ -60,7 +60,18 @@
  *     "outputs": [{"name": "SourceArtifact", "path": "…", "sha256": "…", "size": 123,
  *                  "revision": "sha" | null}],
  *     "revision": {"revisionId": "<sha>", "revisionSummary": "first line", "created": ms}
- *                  | null                  source actions only
+ *                  | null,                 source actions only
+ *     "reports": [{                        build only, when the buildspec has `reports`
+ *       "name": "unit",                    the buildspec's key
+ *       "reportGroupName": "proj-unit", "fileFormat": "JUNITXML",
+ *       "type": "TEST" | "CODE_COVERAGE",  by the file format
+ *       "status": "SUCCEEDED" | "FAILED" | "INCOMPLETE",
+ *       "total": 12, "passed": 11, "failed": 1, "skipped": 0,  failed counts ERROR too
+ *       "durationMs": 1534,
+ *       "failures": [{"name": "Suite.test_x", "message": "first line"}],  at most 20
+ *       "problems": ["why a file was not read"],                          at most 5
+ *       "lineCoveragePercentage": 81.5     CODE_COVERAGE only, when ferry read it
+ *     }]                                   (absent for other kinds)
  *   }
  * An action that exits without a valid result.json (crash, kill) is Failed by the
  * engine with a summary naming the exit status or signal.
@@ -76,7 +87,8 @@
  *    statuses), or "stopped"; externalExecutionId = the build id (also when Failed);
  *    outputVariables = the buildspec's exported variables, only when Succeeded (names
  *    of PARAMETER_STORE/SECRETS_MANAGER variables are never exported, values are
- *    masked); outputs' revision is null;
+ *    masked); outputs' revision is null; reports = the test-report summaries (also
+ *    when Failed; texts masked like the log, each cut to 300 bytes);
  *  - deploy_s3: summary "Deployed release N of site S (F files)"; externalExecutionId
  *    "S:N"; outputVariables ReleaseNumber, SiteName; on failure the reason ("site S
  *    does not exist (ferry site create S)", the refused zip entry); no outputs;

@@ -47,6 +47,7 @@ struct action_result {
 	json_t *variables; /* object of strings */
 	json_t *outputs;   /* array of {name, path, sha256, size, revision} */
 	json_t *revision;  /* object, or NULL */
+	json_t *reports;   /* array of test-report summaries (build), or NULL */
 };
 
 /* One log line on stdout, "[tag] text", flushed: stdout is the action's log. */

@@ -464,11 +464,95 @@ static void export_variables(struct bctx *b, const struct build_result *res)
 	}
 }
 
+/* ---- test-report summaries (result.json "reports", see action.h) ---- */
+
+#define REPORT_TEXT_MAX     300 /* bytes of a failing case's name or message */
+#define REPORT_PROBLEMS_MAX 5
+
+static int coverage_format(const char *fmt)
+{
+	static const char *const cov[] = {"CLOVERXML", "COBERTURAXML", "JACOCOXML", "SIMPLECOV"};
+	for (size_t i = 0; fmt && i < sizeof cov / sizeof cov[0]; i++)
+		if (!strcmp(fmt, cov[i]))
+			return 1;
+	return 0;
+}
+
+/* Masked, cut to REPORT_TEXT_MAX bytes at a UTF-8 boundary; NULL-safe. */
+static json_t *report_text(struct bctx *b, const char *s, size_t len)
+{
+	char *piece = xstrndup(s ? s : "", s ? len : 0);
+	char *masked = outstream_mask(b->out, piece);
+	size_t n = strlen(masked);
+	if (n > REPORT_TEXT_MAX) {
+		n = REPORT_TEXT_MAX;
+		while (n > 0 && ((unsigned char)masked[n] & 0xC0) == 0x80)
+			n--;
+	}
+	json_t *v = json_stringn(masked, n);
+	free(masked);
+	free(piece);
+	return v ? v : json_string("(not UTF-8)");
+}
+
+/* "<suite>.<case>: first line" (build/reports.h) as {name, message}. */
+static json_t *report_failure(struct bctx *b, const char *line)
+{
+	const char *sep = strstr(line, ": ");
+	size_t name_len = sep ? (size_t)(sep - line) : strlen(line);
+	const char *msg = sep ? sep + 2 : "";
+	json_t *f = json_object();
+	json_object_set_new(f, "name", report_text(b, line, name_len));
+	json_object_set_new(f, "message", report_text(b, msg, strlen(msg)));
+	return f;
+}
+
+static json_t *report_entry(struct bctx *b, const struct report_summary *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", report_text(b, s->group, s->group ? strlen(s->group) : 0));
+	json_object_set_new(o, "reportGroupName",
+	                    report_text(b, s->report_group_name,
+	                                s->report_group_name ? strlen(s->report_group_name) : 0));
+	json_object_set_new(
+	        o, "type", json_string(coverage_format(s->file_format) ? "CODE_COVERAGE" : "TEST"));
+	json_object_set_new(o, "fileFormat", json_string(s->file_format ? s->file_format : ""));
+	json_object_set_new(o, "status", json_string(s->status ? s->status : "INCOMPLETE"));
+	json_object_set_new(o, "total", json_integer(s->total));
+	json_object_set_new(o, "passed", json_integer(s->passed));
+	json_object_set_new(o, "failed", json_integer(s->failed + s->errored));
+	json_object_set_new(o, "skipped", json_integer(s->skipped));
+	json_object_set_new(o, "durationMs",
+	                    json_integer((json_int_t)(s->duration_seconds * 1000)));
+	json_t *fails = json_array();
+	for (size_t i = 0; i < s->failures.n; i++)
+		json_array_append_new(fails, report_failure(b, s->failures.v[i]));
+	json_object_set_new(o, "failures", fails);
+	json_t *probs = json_array();
+	for (size_t i = 0; i < s->problems.n && i < REPORT_PROBLEMS_MAX; i++)
+		json_array_append_new(probs,
+		                      report_text(b, s->problems.v[i], strlen(s->problems.v[i])));
+	json_object_set_new(o, "problems", probs);
+	return o;
+}
+
+static void add_reports(struct bctx *b, const struct build_result *res)
+{
+	if (res->nreports == 0)
+		return;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < res->nreports; i++)
+		json_array_append_new(arr, report_entry(b, &res->reports[i]));
+	json_decref(b->r->reports);
+	b->r->reports = arr;
+}
+
 static void report(struct bctx *b, const struct build_result *res)
 {
 	struct action_result *r = b->r;
 	if (res->build_id)
 		r->external_id = xstrdup(res->build_id);
+	add_reports(b, res);
 	action_log("build", "build %s #%lld: %s in %.1fs", res->build_id ? res->build_id : "?",
 	           (long long)res->build_number, build_status_name(res->status),
 	           (double)(res->end_ms - res->start_ms) / 1000.0);

@@ -6,15 +6,20 @@
  * that pipeline's changes.
  *
  * Catching up: the first event ("hello") carries the current change number; a page
- * compares it with the number it was rendered at (or, on an EventSource reconnect,
- * with Last-Event-ID) and refreshes every fragment when they differ, so a tab that
- * was closed, asleep or disconnected shows the present without replaying anything.
+ * compares it with the number it was rendered at (<meta name="ferry-state">) or of the
+ * last event it had (after an EventSource reconnect) and refreshes every fragment when
+ * they differ, so a tab that was asleep
+ * or disconnected shows the present without replaying anything. Change numbers start
+ * again at 0 when the daemon restarts, so every number (event ids, hello's data) is
+ * "BOOT.SEQ" with BOOT random per daemon process: a page open across a restart sees
+ * a different hello even when the new count happens to match.
  * While a stream is open the engine sends a heartbeat every 25 s (a comment line, so
  * proxies keep the connection); with none open, nothing runs.
  */
 #include "api/ui_int.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +36,20 @@ struct uiev {
 	struct buf q;
 	int dead;
 };
+
+/* The daemon process's random BOOT (loop thread: set once, at the first stream). */
+static uint32_t boot_id(void)
+{
+	static uint32_t boot;
+	if (!boot)
+		boot = randombytes_random() | 1u;
+	return boot;
+}
+
+void ui_state_mark(struct engine *e, char *out, size_t n)
+{
+	snprintf(out, n, "%08x.%llu", (unsigned)boot_id(), (unsigned long long)engine_state_seq(e));
+}
 
 /* ---- server thread ---- */
 
@@ -94,8 +113,8 @@ static void ev_change(void *ctx, const struct engine_state_change *ch)
 	                      ch->execution_id, "status", ch->status);
 	char *data = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	char *ev = xasprintf("id: %llu\nevent: change\ndata: %s\n\n", (unsigned long long)ch->seq,
-	                     data ? data : "{}");
+	char *ev = xasprintf("id: %08x.%llu\nevent: change\ndata: %s\n\n", (unsigned)boot_id(),
+	                     (unsigned long long)ch->seq, data ? data : "{}");
 	ev_send(v, ev);
 	free(ev);
 	free(data);
@@ -111,8 +130,9 @@ void ui_get_events(struct api_job *job)
 	v->pipeline = pipeline && *pipeline ? xstrdup(pipeline) : NULL;
 	pthread_mutex_init(&v->mu, NULL);
 	buf_init(&v->q, UI_EVENTS_QUEUE_MAX);
-	unsigned long long seq = (unsigned long long)engine_state_seq(job->e);
-	char *hello = xasprintf("retry: 2000\nid: %llu\nevent: hello\ndata: %llu\n\n", seq, seq);
+	char mark[UI_STATE_MAX];
+	ui_state_mark(job->e, mark, sizeof mark);
+	char *hello = xasprintf("retry: 2000\nid: %s\nevent: hello\ndata: %s\n\n", mark, mark);
 	ev_send(v, hello);
 	free(hello);
 	v->watch = engine_state_watch(job->e, ev_change, v);

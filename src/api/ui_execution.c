@@ -1,10 +1,10 @@
 /*
  * ui_execution.c — an execution's page (/pipelines/NAME/executions/ID): its trigger,
- * variables, artifacts (download links), each action's status and duration, and per
- * action its log, live: GET …/logs/ACTION_EXECUTION_ID is a server-sent event stream
- * of the log as HTML (ANSI colours as spans, ui_ansi.c), following the tail until the
- * action ends. Also the artifact downloads (for the page, and GET
- * /api/executions/ID/artifacts/NAME for API clients).
+ * variables, artifacts (download links), each action's status and duration, a build's
+ * test-report summaries (the action execution's `reports`), and per action its log, live: GET
+ * …/logs/ACTION_EXECUTION_ID is a server-sent event stream of the log as HTML (ANSI colours as
+ * spans, ui_ansi.c), following the tail until the action ends. Also the artifact downloads (for the
+ * page, and GET /api/executions/ID/artifacts/NAME for API clients).
  *
  * The log stream works like api_logs.c's follow: a pull-mode stream whose read
  * callback (server thread) reads the file from an offset, converts what it read and
@@ -240,7 +240,8 @@ static void exec_href(struct html *h, const char *pipeline, const char *id)
 	html_url(h, id);
 }
 
-static void definition_list(struct html *h, const json_t *x)
+static void definition_list(struct html *h, struct engine *e, const char *pipeline, const char *id,
+                            const json_t *x)
 {
 	const json_t *trig = json_object_get(x, "trigger");
 	html_raw(h, "<dl class=\"facts\"><dt>Status</dt><dd id=\"execution-status\">");
@@ -269,23 +270,121 @@ static void definition_list(struct html *h, const json_t *x)
 	json_t *r;
 	json_array_foreach(json_object_get(x, "artifactRevisions"), i, r)
 	{
+		const char *sha = ui_jstr(r, "revisionId", "");
+		char *author = NULL, *email = NULL;
+		ui_commit_author(e, pipeline, id, sha, &author, &email);
 		html_raw(h, "<li><code>");
-		html_textn(h, ui_jstr(r, "revisionId", ""), 12);
+		html_textn(h, sha, 12);
 		html_raw(h, "</code> ");
+		if (author) {
+			html_raw(h, "by <span class=\"author\"");
+			if (email)
+				html_attr(h, "title", email);
+			html_raw(h, ">");
+			html_text(h, author);
+			html_raw(h, "</span>: ");
+		}
 		const char *m = ui_jstr(r, "revisionSummary", "");
 		html_textn(h, m, strcspn(m, "\r\n"));
 		html_raw(h, "</li>");
+		free(author);
+		free(email);
 	}
 	html_raw(h, "</ul></dd></dl>");
 }
 
-static void actions_fragment(struct html *h, const char *pipeline, const char *id, const json_t *x,
-                             const json_t *actions)
+/* ---- test reports (a build action's "reports", actions/action.h) ---- */
+
+static long long jint(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* "12 tests: 11 passed, 1 failed, 2 skipped (1.5 s)" and the failing cases. */
+static void test_report(struct html *h, const json_t *r)
+{
+	long long total = jint(r, "total"), failed = jint(r, "failed"),
+	          skipped = jint(r, "skipped");
+	html_rawf(h, "%lld test%s: %lld passed, %lld failed", total, total == 1 ? "" : "s",
+	          jint(r, "passed"), failed);
+	if (skipped)
+		html_rawf(h, ", %lld skipped", skipped);
+	if (json_is_integer(json_object_get(r, "durationMs"))) {
+		char dur[48];
+		ui_duration(jint(r, "durationMs"), dur, sizeof dur);
+		html_raw(h, " <span class=\"duration\">(");
+		html_text(h, dur);
+		html_raw(h, ")</span>");
+	}
+	const json_t *fails = json_object_get(r, "failures");
+	if (!json_array_size(fails))
+		return;
+	html_raw(h, "<ul class=\"plain report-failures\">");
+	size_t i;
+	json_t *f;
+	json_array_foreach(fails, i, f)
+	{
+		html_raw(h, "<li class=\"report-failure\"><span class=\"status status-failed\">"
+		            "failed</span> <code class=\"test-name\">");
+		html_text(h, ui_jstr(f, "name", ""));
+		html_raw(h, "</code>");
+		const char *msg = ui_jstr(f, "message", "");
+		if (*msg) {
+			html_raw(h, " <span class=\"test-message\">");
+			html_text(h, msg);
+			html_raw(h, "</span>");
+		}
+		html_raw(h, "</li>");
+	}
+	if (failed > (long long)json_array_size(fails))
+		html_rawf(h, "<li class=\"muted\">and %lld more</li>",
+		          failed - (long long)json_array_size(fails));
+	html_raw(h, "</ul>");
+}
+
+static void reports(struct html *h, const json_t *list)
+{
+	if (!json_array_size(list))
+		return;
+	html_raw(h, "<div class=\"reports\">");
+	size_t i;
+	json_t *r;
+	json_array_foreach(list, i, r)
+	{
+		const char *type = ui_jstr(r, "type", "TEST");
+		const char *status = ui_jstr(r, "status", "INCOMPLETE");
+		int coverage = !strcmp(type, "CODE_COVERAGE");
+		html_raw(h, "<div class=\"report action-summary\"");
+		html_attr(h, "data-report", ui_jstr(r, "name", ""));
+		html_attr(h, "data-report-type", type);
+		html_attr(h, "data-report-status", status);
+		html_raw(h, "><strong>");
+		html_text(h, coverage ? "Coverage" : "Tests");
+		html_raw(h, " ");
+		html_text(h, ui_jstr(r, "name", ""));
+		html_raw(h, "</strong>: ");
+		const json_t *pct = json_object_get(r, "lineCoveragePercentage");
+		const json_t *problems = json_object_get(r, "problems");
+		if (coverage && json_is_number(pct))
+			html_rawf(h, "%.1f%% of lines covered", json_number_value(pct));
+		else if (!coverage && strcmp(status, "INCOMPLETE"))
+			test_report(h, r);
+		else if (json_array_size(problems))
+			html_text(h, json_string_value(json_array_get(problems, 0)));
+		else
+			html_raw(h, "incomplete");
+		html_raw(h, "</div>");
+	}
+	html_raw(h, "</div>");
+}
+
+static void actions_fragment(struct html *h, struct engine *e, const char *pipeline, const char *id,
+                             const json_t *x, const json_t *actions)
 {
 	html_raw(h, "<div id=\"frag-actions\" data-fragment=\"");
 	exec_href(h, pipeline, id);
 	html_raw(h, "?fragment=actions\">");
-	definition_list(h, x);
+	definition_list(h, e, pipeline, id, x);
 	html_raw(h, "<h2>Actions</h2><ol class=\"action-list\">");
 	const json_t *list = json_object_get(actions, "actionExecutionDetails");
 	/* oldest first, as they ran */
@@ -324,6 +423,7 @@ static void actions_fragment(struct html *h, const char *pipeline, const char *i
 			html_text(h, msg);
 			html_raw(h, "</p>");
 		}
+		reports(h, json_object_get(d, "reports"));
 		/* the pane is opened for what runs or failed; app.js keeps a pane (and its
 		 * stream) across fragment swaps by its id */
 		html_raw(h, "<details class=\"log\"");
@@ -410,7 +510,7 @@ void ui_page_execution(struct api_job *job)
 	struct html h;
 	html_init(&h);
 	if (frag) {
-		actions_fragment(&h, name, id, x, acts);
+		actions_fragment(&h, job->e, name, id, x, acts);
 		ui_reply_html(job, 200, &h);
 		goto out;
 	}
@@ -424,7 +524,7 @@ void ui_page_execution(struct api_job *job)
 	html_raw(&h, ">");
 	html_text(&h, id);
 	html_raw(&h, "</code></h1>");
-	actions_fragment(&h, name, id, x, acts);
+	actions_fragment(&h, job->e, name, id, x, acts);
 	variables(&h, x);
 	artifacts(&h, job->e, name, id);
 	ui_page_end(&h);

@@ -97,8 +97,6 @@ void ui_post_transition(struct api_job *job)
 	const char *name = api_param(job, "name");
 	int rc = engine_transition(job->e, name, api_param(job, "stage"), "Inbound", on,
 	                           on ? NULL : reason, s->name, &err);
-	if (rc == 0) /* not an execution's change: tell the live pages here */
-		engine_state_changed(job->e, name, NULL, NULL);
 	free(enable);
 	free(reason);
 	done(job, s, rc, &err);

@@ -33,6 +33,7 @@
 #define UI_HISTORY_PAGE   50
 #define UI_RECENT_EXECS   10
 #define UI_FETCH_HEADER   "X-Ferry-Fetch" /* sent by app.js: answer JSON, not 303 */
+#define UI_STATE_MAX      32              /* "BOOT.SEQ" (ui_state_mark) */
 #define UI_CSP                                                                                     \
 	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
 	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
@@ -45,6 +46,8 @@ struct ui_session {
 	unsigned scopes;                     /* effective scopes, as of this request */
 	int64_t expires_ms;
 	char *flash; /* an error to show once on the next page (a failed form post) */
+	/* ui_state_mark() when this request checked the session */
+	char state[UI_STATE_MAX];
 };
 
 /* ---- sessions (ui_session.c) ---- */
@@ -61,6 +64,10 @@ struct ui_session *ui_need_post(struct api_job *job, unsigned scope);
 bool ui_can(const struct ui_session *s, unsigned scope);
 /* Sets (replacing) the message shown once on the session's next page. */
 void ui_flash(struct ui_session *s, const char *msg);
+/* The engine's change number as the live pages know it, "BOOT.SEQ" (BOOT: random per
+ * daemon process; ui_events.c): a page carries it (<meta name="ferry-state">,
+ * ui_page_begin) and compares it with the event stream's hello. */
+void ui_state_mark(struct engine *e, char *out, size_t n);
 
 /* `path` when it is a path of this server ("/…", not "//host"), else "/". */
 const char *ui_safe_path(const char *path);
@@ -142,5 +149,10 @@ api_job_fn ui_get_css, ui_get_js;                                           /* u
 
 /* The stage pills of the pipelines list and the fragment of it. */
 void ui_pipelines_list(struct html *h, struct engine *e, struct ui_session *s);
+/* The author of the commit `sha` an execution ran on, from its source action's output
+ * variables (AuthorDisplayName, AuthorEmail; the first source action's when none
+ * produced `sha`): 1 with *name (and *email, NULL when unknown) to free, or 0. */
+int ui_commit_author(struct engine *e, const char *pipeline, const char *execution_id,
+                     const char *sha, char **name, char **email);
 
 #endif

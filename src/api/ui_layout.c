@@ -37,6 +37,9 @@ void ui_page_begin(struct html *h, const char *title, struct ui_session *s, cons
 	if (s) {
 		html_raw(h, "<meta name=\"csrf-token\"");
 		html_attr(h, "content", s->csrf);
+		/* the state the page shows (at least): the live page catches up from it */
+		html_raw(h, "><meta name=\"ferry-state\"");
+		html_attr(h, "content", s->state);
 		html_raw(h, ">");
 	}
 	html_raw(h, "</head><body><a class=\"skip\" href=\"#main\">Skip to content</a>"

@@ -1,6 +1,7 @@
 /*
  * ui_pipelines.c — the pipelines page (/) and a pipeline's page (/pipelines/NAME):
- * stage pills, the last trigger and a start button per pipeline; a pipeline's stages
+ * stage pills, the last trigger (commit, author from the source action's output
+ * variables, message) and a start button per pipeline; a pipeline's stages
  * as boxes left to right, its actions grouped by runOrder, the transitions, recent
  * executions, and the buttons (start, stop, retry, transitions, approvals) the
  * session's scopes allow.
@@ -81,8 +82,55 @@ static void first_line(struct html *h, const char *msg)
 		html_textn(h, msg, strcspn(msg, "\r\n"));
 }
 
-/* The trigger of an execution summary: commit, message, what triggered it. */
-static void trigger_line(struct html *h, const json_t *summary)
+/* ---- the commit's author (the source action's output variables) ---- */
+
+static int author_of(const struct store_action *a, const char *sha, char **name, char **email)
+{
+	if (!a->output_variables || !strstr(a->output_variables, "\"AuthorDisplayName\""))
+		return 0;
+	json_t *vars = json_loads(a->output_variables, 0, NULL);
+	const char *n = json_string_value(json_object_get(vars, "AuthorDisplayName"));
+	int match = 0;
+	if (n && *n) {
+		json_t *rev = a->revision ? json_loads(a->revision, 0, NULL) : NULL;
+		const char *id = json_string_value(json_object_get(rev, "revisionId"));
+		match = sha && id && !strcmp(sha, id) ? 2 : 1;
+		json_decref(rev);
+		if (!*name || match == 2) {
+			const char *m = json_string_value(json_object_get(vars, "AuthorEmail"));
+			free(*name);
+			free(*email);
+			*name = xstrdup(n);
+			*email = m && *m ? xstrdup(m) : NULL;
+		}
+	}
+	json_decref(vars);
+	return match;
+}
+
+int ui_commit_author(struct engine *e, const char *pipeline, const char *execution_id,
+                     const char *sha, char **name, char **email)
+{
+	*name = *email = NULL;
+	if (!execution_id)
+		return 0;
+	struct store_action *a = NULL;
+	size_t n = 0;
+	struct err err;
+	if (store_action_list(engine_store(e), pipeline, execution_id, 0, &a, &n, &err) < 0)
+		return 0;
+	/* the source action that produced `sha`, else the first one with an author */
+	for (size_t i = 0; i < n; i++)
+		if (author_of(&a[i], sha, name, email) == 2)
+			break;
+	store_action_list_free(a, n);
+	return *name != NULL;
+}
+
+/* The trigger of an execution summary: "commit abc1234 by Ada Lovelace: message", what
+ * triggered it. */
+static void trigger_line(struct html *h, struct engine *e, const char *pipeline,
+                         const json_t *summary)
 {
 	const json_t *revs = json_object_get(summary, "sourceRevisions");
 	const json_t *rev = json_array_get(revs, 0);
@@ -90,13 +138,27 @@ static void trigger_line(struct html *h, const json_t *summary)
 	html_raw(h, "<span class=\"trigger\">");
 	if (rev) {
 		const char *sha = ui_jstr(rev, "revisionId", "");
-		html_raw(h, "<code class=\"sha\"");
+		char *author = NULL, *email = NULL;
+		ui_commit_author(e, pipeline, ui_jstr(summary, "pipelineExecutionId", NULL), sha,
+		                 &author, &email);
+		html_raw(h, "commit <code class=\"sha\"");
 		html_attr(h, "title", sha);
 		html_raw(h, ">");
 		html_textn(h, sha, strlen(sha) > 7 ? 7 : strlen(sha));
-		html_raw(h, "</code> <span class=\"message\">");
+		html_raw(h, "</code>");
+		if (author) {
+			html_raw(h, " by <span class=\"author\"");
+			if (email)
+				html_attr(h, "title", email);
+			html_raw(h, ">");
+			html_text(h, author);
+			html_raw(h, "</span>");
+		}
+		html_raw(h, ": <span class=\"message\">");
 		first_line(h, ui_jstr(rev, "revisionSummary", ""));
 		html_raw(h, "</span> ");
+		free(author);
+		free(email);
 	}
 	html_raw(h, "<span class=\"by\">");
 	html_text(h, ui_jstr(trig, "triggerType", ""));
@@ -150,7 +212,7 @@ static void pipeline_card(struct html *h, struct engine *e, struct ui_session *s
 			html_raw(h, "<p class=\"last\">");
 			ui_status(h, ui_jstr(last, "status", NULL));
 			html_raw(h, " ");
-			trigger_line(h, last);
+			trigger_line(h, e, name, last);
 			html_raw(h, " ");
 			ui_time(h, ui_json_ms(json_object_get(last, "startTime")));
 			html_raw(h, "</p>");
@@ -214,6 +276,7 @@ struct view {
 	json_t *actions;  /* ListActionExecutions of the selected execution, or NULL */
 	json_t *stages;   /* {stage: status} of the selected execution, or NULL */
 	const char *exec; /* the selected execution, or NULL */
+	struct engine *e;
 };
 
 static const json_t *state_stage(const struct view *v, const char *stage)
@@ -272,16 +335,44 @@ static const char *stage_status(const struct view *v, const char *stage, const c
 	return ui_jstr(le, "status", NULL);
 }
 
-static void approval_form(struct html *h, const struct ui_session *s, const char *pipeline,
-                          const char *stage, const json_t *decl_action, const json_t *latest)
+/* The configuration the action execution ran with (variables resolved when it
+ * started), or NULL. A new reference. */
+static json_t *resolved_config(const struct view *v, const char *pipeline, const char *exec,
+                               const char *aeid)
 {
-	const json_t *cfg = json_object_get(decl_action, "configuration");
-	const char *custom = ui_jstr(cfg, "CustomData", NULL);
-	const char *link = ui_jstr(cfg, "ExternalEntityLink", NULL);
+	json_t *list = NULL, *cfg = NULL;
+	struct engine_err err = {0};
+	if (!exec || !aeid || engine_action_executions(v->e, pipeline, exec, &list, &err) < 0)
+		return NULL;
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(list, "actionExecutionDetails"), i, d)
+	{
+		if (strcmp(ui_jstr(d, "actionExecutionId", ""), aeid))
+			continue;
+		cfg = json_object_get(json_object_get(d, "input"), "resolvedConfiguration");
+		cfg = json_is_object(cfg) ? json_incref(cfg) : NULL;
+		break;
+	}
+	json_decref(list);
+	return cfg;
+}
+
+static void approval_form(struct html *h, const struct ui_session *s, const struct view *v,
+                          const char *pipeline, const char *stage, const json_t *decl_action,
+                          const json_t *latest, const char *exec)
+{
 	const char *token = ui_jstr(latest, "token", NULL);
-	const char *action = ui_jstr(decl_action, "name", "");
 	if (!token)
 		return;
+	/* what the person is asked, as the engine resolved it when the approval began;
+	 * the pipeline file's text when that is not known */
+	json_t *resolved =
+	        resolved_config(v, pipeline, exec, ui_jstr(latest, "actionExecutionId", NULL));
+	const json_t *cfg = resolved ? resolved : json_object_get(decl_action, "configuration");
+	const char *custom = ui_jstr(cfg, "CustomData", NULL);
+	const char *link = ui_jstr(cfg, "ExternalEntityLink", NULL);
+	const char *action = ui_jstr(decl_action, "name", "");
 	html_raw(h, "<div class=\"approval\" data-approval=\"waiting\">");
 	if (custom) {
 		html_raw(h, "<p class=\"custom-data\">");
@@ -303,6 +394,7 @@ static void approval_form(struct html *h, const struct ui_session *s, const char
 	}
 	if (!ui_can(s, STORE_SCOPE_APPROVE)) {
 		html_raw(h, "</div>");
+		json_decref(resolved);
 		return;
 	}
 	struct html tail;
@@ -324,6 +416,7 @@ static void approval_form(struct html *h, const struct ui_session *s, const char
 	            "data-action=\"approve\">Approve</button>"
 	            "<button type=\"submit\" name=\"result\" value=\"Rejected\" class=\"danger\" "
 	            "data-action=\"reject\">Reject</button></div></form></div>");
+	json_decref(resolved);
 }
 
 static void action_box(struct html *h, const struct ui_session *s, const struct view *v,
@@ -366,7 +459,7 @@ static void action_box(struct html *h, const struct ui_session *s, const struct 
 		html_raw(h, "\">Details and log</a>");
 	}
 	if (!v->actions && status && !strcmp(status, "InProgress"))
-		approval_form(h, s, pipeline, stage, da, le);
+		approval_form(h, s, v, pipeline, stage, da, le, exec);
 	html_raw(h, "</div>");
 	json_decref(le);
 }
@@ -510,7 +603,7 @@ static void executions_fragment(struct html *h, struct engine *e, const struct u
 		html_raw(h, "><code>");
 		html_textn(h, id, 8);
 		html_raw(h, "</code></a> ");
-		trigger_line(h, x);
+		trigger_line(h, e, pipeline, x);
 		html_raw(h, " ");
 		ui_time(h, ui_json_ms(json_object_get(x, "startTime")));
 		html_raw(h, " <a class=\"details\" href=\"");
@@ -566,7 +659,7 @@ void ui_page_pipeline(struct api_job *job)
 	const char *name = api_param(job, "name");
 	const char *exec = api_query(job, "execution");
 	const char *frag = api_query(job, "fragment");
-	struct view v = {0};
+	struct view v = {.e = job->e};
 	json_t *decl_out = NULL;
 	struct engine_err err = {0};
 	int rc = engine_pipeline_get(job->e, name, 0, &decl_out, &err);

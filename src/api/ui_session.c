@@ -2,9 +2,12 @@
  * ui_session.c — the web UI's sessions: login with an API token, the session cookie,
  * CSRF checks, logout; and the form body parser.
  *
- * Sessions live in memory (a restart logs everybody out, which is the safe side): a
- * table of at most UI_SESSIONS_MAX, scanned with constant-time compares. Ids and CSRF
- * tokens are 32 random bytes each, in hex.
+ * Sessions live in memory, a table of at most UI_SESSIONS_MAX scanned with
+ * constant-time compares, and in <data>/ui-sessions (mode 0600, rewritten atomically
+ * at each login, logout and ended session), so that a daemon restart keeps people
+ * logged in and an open page's live stream reconnects by itself. That file holds the
+ * sessions' tokens, like admin.token next to it: the data directory is the daemon's
+ * secret. Ids and CSRF tokens are 32 random bytes each, in hex.
  */
 #include "api/ui_int.h"
 
@@ -13,7 +16,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/fs.h"
 #include "util/timeutil.h"
+
+#define UI_SESSIONS_FILE "ui-sessions"
+#define UI_SESSION_LINE  (2 * UI_ID_HEX + 24 + STORE_TOKEN_NAME_MAX + 256)
 
 const char *const api_ui_header_names[] = {"Cookie", "X-CSRF-Token", UI_FETCH_HEADER,
                                            "Last-Event-ID", NULL};
@@ -21,6 +28,7 @@ const char *const api_ui_header_names[] = {"Cookie", "X-CSRF-Token", UI_FETCH_HE
 struct ui_state {
 	struct ui_session **v;
 	size_t n;
+	char *path; /* the sessions' file; NULL: memory only */
 };
 
 static void session_free(struct ui_session *s)
@@ -33,10 +41,96 @@ static void session_free(struct ui_session *s)
 	free(s);
 }
 
-static struct ui_state *state(struct api *a)
+/* ---- the sessions' file: a line "ID CSRF EXPIRES-MS TOKEN" per session ---- */
+
+static bool is_hex_id(const char *p, size_t n)
 {
-	if (!a->ui)
+	if (n != UI_ID_HEX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdef", p[i]))
+			return false;
+	return true;
+}
+
+/* One line (NUL-terminated, no newline) as a session, or NULL when it is malformed. */
+static struct ui_session *session_parse(char *line)
+{
+	char *f[4];
+	size_t k = 0;
+	for (char *save = NULL, *t = strtok_r(line, " ", &save); t && k < 4;
+	     t = strtok_r(NULL, " ", &save))
+		f[k++] = t;
+	if (k != 4 || !is_hex_id(f[0], strlen(f[0])) || !is_hex_id(f[1], strlen(f[1])))
+		return NULL;
+	char *end = NULL;
+	long long exp = strtoll(f[2], &end, 10);
+	if (*end || exp <= 0 || !*f[3] || strlen(f[3]) > 256)
+		return NULL;
+	struct ui_session *s = xcalloc(1, sizeof *s);
+	memcpy(s->id, f[0], UI_ID_HEX);
+	memcpy(s->csrf, f[1], UI_ID_HEX);
+	s->expires_ms = exp;
+	s->token = xstrdup(f[3]);
+	return s; /* name and scopes: from the token, at its first request */
+}
+
+static void sessions_load(struct ui_state *st)
+{
+	char *data = NULL;
+	size_t len = 0;
+	struct err err;
+	if (!fs_exists(st->path) ||
+	    fs_read_file(st->path, (size_t)UI_SESSIONS_MAX * UI_SESSION_LINE, &data, &len, &err) <
+	            0)
+		return;
+	int64_t now = wall_ms();
+	for (char *save = NULL, *line = strtok_r(data, "\n", &save);
+	     line && st->n < UI_SESSIONS_MAX; line = strtok_r(NULL, "\n", &save)) {
+		struct ui_session *s = session_parse(line);
+		if (!s)
+			continue;
+		if (s->expires_ms <= now) {
+			session_free(s);
+			continue;
+		}
+		st->v = xgrow(st->v, st->n, sizeof *st->v);
+		st->v[st->n++] = s;
+	}
+	sodium_memzero(data, len);
+	free(data);
+}
+
+/* Rewrites the file from the table; a failure leaves the sessions in memory only. */
+static void sessions_save(struct ui_state *st)
+{
+	if (!st->path)
+		return;
+	struct buf b;
+	buf_init(&b, (size_t)UI_SESSIONS_MAX * UI_SESSION_LINE);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < st->n; i++)
+		rc = buf_printf(&b, "%s %s %lld %s\n", st->v[i]->id, st->v[i]->csrf,
+		                (long long)st->v[i]->expires_ms, st->v[i]->token);
+	struct err err;
+	if (rc == 0 && fs_write_atomic(st->path, b.len ? b.data : "", b.len, 0600, &err) < 0)
+		rc = -1; /* kept in memory: the next change tries again */
+	if (b.data)
+		sodium_memzero(b.data, b.cap);
+	buf_free(&b);
+}
+
+static struct ui_state *state(struct api_job *job)
+{
+	struct api *a = job->api;
+	if (!a->ui) {
 		a->ui = xcalloc(1, sizeof *a->ui);
+		const char *dir = engine_data_dir(job->e);
+		if (dir) {
+			a->ui->path = fs_join(dir, UI_SESSIONS_FILE);
+			sessions_load(a->ui);
+		}
+	}
 	return a->ui;
 }
 
@@ -47,6 +141,7 @@ void api_ui_free(struct api *a)
 	for (size_t i = 0; i < a->ui->n; i++)
 		session_free(a->ui->v[i]);
 	free(a->ui->v);
+	free(a->ui->path);
 	free(a->ui);
 	a->ui = NULL;
 }
@@ -64,6 +159,13 @@ static void prune(struct ui_state *st, int64_t now)
 			session_remove(st, i);
 		else
 			i++;
+}
+
+/* Ends the session at `i` (expired, revoked, logged out), in memory and on disk. */
+static void session_end(struct ui_state *st, size_t i)
+{
+	session_remove(st, i);
+	sessions_save(st);
 }
 
 static void random_hex(char out[UI_ID_HEX + 1])
@@ -100,7 +202,7 @@ struct ui_session *ui_session_of(struct api_job *job)
 	const char *id = cookie ? cookie_value(cookie, &len) : NULL;
 	if (!id || len != UI_ID_HEX)
 		return NULL;
-	struct ui_state *st = state(job->api);
+	struct ui_state *st = state(job);
 	int64_t now = wall_ms();
 	struct ui_session *found = NULL;
 	size_t at = 0;
@@ -112,7 +214,7 @@ struct ui_session *ui_session_of(struct api_job *job)
 	if (!found)
 		return NULL;
 	if (found->expires_ms <= now) {
-		session_remove(st, at);
+		session_end(st, at);
 		return NULL;
 	}
 	/* the token again: a revoked one ends the session now */
@@ -120,10 +222,12 @@ struct ui_session *ui_session_of(struct api_job *job)
 	struct err err;
 	if (store_token_check(engine_store(job->e), found->token, 0, &info, &err) !=
 	    STORE_TOKEN_OK) {
-		session_remove(st, at);
+		session_end(st, at);
 		return NULL;
 	}
 	found->scopes = store_token_scopes_effective(info.scopes);
+	ui_state_mark(job->e, found->state, sizeof found->state);
+	snprintf(found->name, sizeof found->name, "%s", info.name);
 	return found;
 }
 
@@ -314,7 +418,7 @@ void ui_post_login(struct api_job *job)
 		free(next);
 		return;
 	}
-	struct ui_state *ust = state(job->api);
+	struct ui_state *ust = state(job);
 	int64_t now = wall_ms();
 	prune(ust, now);
 	if (ust->n >= UI_SESSIONS_MAX) { /* the oldest to expire makes room */
@@ -333,6 +437,7 @@ void ui_post_login(struct api_job *job)
 	s->expires_ms = now + UI_SESSION_TTL_MS;
 	ust->v = xgrow(ust->v, ust->n, sizeof *ust->v);
 	ust->v[ust->n++] = s;
+	sessions_save(ust);
 	char cookie[256];
 	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld",
 	         UI_COOKIE, s->id, (long long)(UI_SESSION_TTL_MS / 1000));
@@ -346,10 +451,10 @@ void ui_post_logout(struct api_job *job)
 	struct ui_session *s = ui_need_post(job, 0);
 	if (!s)
 		return;
-	struct ui_state *st = state(job->api);
+	struct ui_state *st = state(job);
 	for (size_t i = 0; i < st->n; i++)
 		if (st->v[i] == s) {
-			session_remove(st, i);
+			session_end(st, i);
 			break;
 		}
 	http_response_header(job->req, "Set-Cookie",

@@ -2,6 +2,8 @@
  * ui_sites.c — the sites page (/sites: each site's releases with the live one marked,
  * a rollback button per older release, invalidations with their status) and the
  * functions page (/functions: versions, aliases, recent invocations with their logs).
+ * The sites are one fragment (?fragment=sites answers only it): after a rollback, or a
+ * pipeline's change, the page swaps it for the present state (app.js).
  */
 #include "api/ui_int.h"
 
@@ -97,6 +99,34 @@ static void site_invalidations(struct html *h, struct engine *e, const char *sit
 	store_invalidation_list_free(v, n);
 }
 
+static void sites_fragment(struct html *h, struct engine *e, const struct ui_session *s,
+                           const struct store_site *sites, size_t n)
+{
+	html_raw(h, "<div id=\"frag-sites\" data-fragment=\"/sites?fragment=sites\">");
+	if (!n)
+		html_raw(h, "<p class=\"muted\">No sites yet: <code>ferry site create NAME</code>."
+		            "</p>");
+	for (size_t i = 0; i < n; i++) {
+		html_raw(h, "<section class=\"site\"");
+		html_attr(h, "data-site", sites[i].name);
+		html_raw(h, "><h2>");
+		html_text(h, sites[i].name);
+		html_raw(h, "</h2><p class=\"muted\">");
+		if (sites[i].host) {
+			html_raw(h, "Host ");
+			html_text(h, sites[i].host);
+			html_raw(h, ", and ");
+		}
+		html_raw(h, "path /");
+		html_text(h, sites[i].name);
+		html_raw(h, "/ on the edge</p>");
+		site_releases(h, e, s, sites[i].name);
+		site_invalidations(h, e, sites[i].name);
+		html_raw(h, "</section>");
+	}
+	html_raw(h, "</div>");
+}
+
 void ui_page_sites(struct api_job *job)
 {
 	struct ui_session *s = ui_need(job);
@@ -111,30 +141,14 @@ void ui_page_sites(struct api_job *job)
 	}
 	struct html h;
 	html_init(&h);
-	ui_page_begin(&h, "Sites", s, "sites");
-	html_raw(&h, "<h1>Sites</h1>");
-	if (!n)
-		html_raw(&h, "<p class=\"muted\">No sites yet: <code>ferry site create NAME</code>."
-		             "</p>");
-	for (size_t i = 0; i < n; i++) {
-		html_raw(&h, "<section class=\"site\"");
-		html_attr(&h, "data-site", sites[i].name);
-		html_raw(&h, "><h2>");
-		html_text(&h, sites[i].name);
-		html_raw(&h, "</h2><p class=\"muted\">");
-		if (sites[i].host) {
-			html_raw(&h, "Host ");
-			html_text(&h, sites[i].host);
-			html_raw(&h, ", and ");
-		}
-		html_raw(&h, "path /");
-		html_text(&h, sites[i].name);
-		html_raw(&h, "/ on the edge</p>");
-		site_releases(&h, job->e, s, sites[i].name);
-		site_invalidations(&h, job->e, sites[i].name);
-		html_raw(&h, "</section>");
+	if (api_query(job, "fragment")) {
+		sites_fragment(&h, job->e, s, sites, n);
+	} else {
+		ui_page_begin(&h, "Sites", s, "sites");
+		html_raw(&h, "<h1>Sites</h1>");
+		sites_fragment(&h, job->e, s, sites, n);
+		ui_page_end(&h);
 	}
-	ui_page_end(&h);
 	ui_reply_html(job, 200, &h);
 	store_site_list_free(sites, n);
 }

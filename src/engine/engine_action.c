@@ -360,6 +360,9 @@ static void apply_result(struct engine *e, struct eng_run *run, struct eng_exec 
 	r->output_variables = json_text(json_object_get(res, "outputVariables"));
 	free(r->revision);
 	r->revision = json_text(json_object_get(res, "revision"));
+	free(r->reports);
+	json_t *reports = json_object_get(res, "reports");
+	r->reports = json_is_array(reports) ? json_text(reports) : NULL;
 	if (ok) {
 		json_t *outs = json_object_get(res, "outputs");
 		json_t *shown = json_array();

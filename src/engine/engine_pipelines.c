@@ -483,6 +483,7 @@ int engine_transition(struct engine *e, const char *pipeline, const char *stage,
 		return eng_store_rc(-1, err);
 	eng_log(e, "pipeline %s: %s transition of stage %s %s", pipeline, type, stage,
 	        enable ? "enabled" : "disabled");
+	engine_state_changed(e, pipeline, NULL, NULL); /* live pages, whoever changed it */
 	eng_advance(e);
 	return 0;
 }

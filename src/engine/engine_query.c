@@ -427,6 +427,8 @@ static json_t *action_detail(struct engine *e, const struct store_action *a, int
 	                    a->output_variables ? parse_or_null(a->output_variables)
 	                                        : json_object());
 	json_object_set_new(o, "output", outp);
+	if (a->reports) /* ferry's extension: test-report summaries (build actions) */
+		json_object_set_new(o, "reports", parse_or_null(a->reports));
 	char *url = xasprintf("/api/executions/%s/logs/%s", a->execution_id, a->id);
 	json_object_set_new(o, "logUrl", json_string(url));
 	free(url);

@@ -348,7 +348,7 @@ void store_stage_list_free(struct store_stage *s, size_t n)
 	"id, execution_id, pipeline, stage, action, attempt, run_order, status, summary,"          \
 	" error_code, error_message, external_id, output_variables, resolved_config,"              \
 	" input_artifacts, output_artifacts, revision, log_path, pid, pid_start, started_ms,"      \
-	" updated_ms"
+	" updated_ms, reports"
 
 static void action_fill(sqlite3_stmt *stmt, void *row)
 {
@@ -375,6 +375,7 @@ static void action_fill(sqlite3_stmt *stmt, void *row)
 	a->pid_start = sqlite3_column_int64(stmt, 19);
 	a->started_ms = sqlite3_column_int64(stmt, 20);
 	a->updated_ms = sqlite3_column_int64(stmt, 21);
+	a->reports = store_col_text(stmt, 22);
 }
 
 static void action_clear(void *row)
@@ -387,7 +388,7 @@ int store_action_put(struct store *st, const struct store_action *a, struct err 
 	sqlite3_stmt *stmt = store_prepare(
 	        st,
 	        "INSERT INTO action_executions(" ACTION_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-	        " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+	        " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
 	        " ON CONFLICT(id) DO UPDATE SET stage = excluded.stage, action = excluded.action,"
 	        " attempt = excluded.attempt, run_order = excluded.run_order,"
 	        " status = excluded.status, summary = excluded.summary,"
@@ -397,7 +398,8 @@ int store_action_put(struct store *st, const struct store_action *a, struct err 
 	        " input_artifacts = excluded.input_artifacts,"
 	        " output_artifacts = excluded.output_artifacts, revision = excluded.revision,"
 	        " log_path = excluded.log_path, pid = excluded.pid, pid_start = excluded.pid_start,"
-	        " started_ms = excluded.started_ms, updated_ms = excluded.updated_ms",
+	        " started_ms = excluded.started_ms, updated_ms = excluded.updated_ms,"
+	        " reports = excluded.reports",
 	        err);
 	if (!stmt)
 		return -1;
@@ -423,6 +425,7 @@ int store_action_put(struct store *st, const struct store_action *a, struct err 
 	sqlite3_bind_int64(stmt, 20, a->pid_start);
 	sqlite3_bind_int64(stmt, 21, a->started_ms);
 	sqlite3_bind_int64(stmt, 22, a->updated_ms);
+	store_bind_text(stmt, 23, a->reports);
 	int rc = store_write_step(st, stmt, "storing an action execution", err);
 	if (rc == STORE_NOT_FOUND)
 		err_set(err, "no execution with id \"%s\"", a->execution_id);
@@ -514,6 +517,7 @@ void store_action_free(struct store_action *a)
 	free(a->output_artifacts);
 	free(a->revision);
 	free(a->log_path);
+	free(a->reports);
 	memset(a, 0, sizeof *a);
 }
 

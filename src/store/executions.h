@@ -12,7 +12,7 @@
  *  - put functions insert or update in place (never delete-and-insert, which would
  *    cascade to the children);
  *  - JSON columns (variables, output_variables, resolved_config, input_artifacts,
- *    output_artifacts, revision) hold JSON text or NULL.
+ *    output_artifacts, revision, reports) hold JSON text or NULL.
  *
  * Errors: functions return 0, -1 with `err` filled, or the STORE_* code their comment
  * names (also with `err` filled). Every put returns STORE_NOT_FOUND when its parent
@@ -112,6 +112,7 @@ struct store_action {
 	int64_t pid;       /* the child's pid (its process group), 0 when none */
 	int64_t pid_start; /* its start time in clock ticks (/proc/PID/stat field 22) */
 	int64_t started_ms, updated_ms;
+	char *reports; /* JSON [{name, type, total, passed, ...}] (build test reports) */
 };
 
 FERRY_MUST_CHECK

@@ -157,6 +157,9 @@ static const char *const migrations[] = {
         " created_ms INTEGER NOT NULL, PRIMARY KEY(site, kind, url));"
         "ALTER TABLE invalidations ADD COLUMN purge_deadline_ms INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE invalidations ADD COLUMN purge_error TEXT;",
+        /* 9: test-report summaries of a build action (store/executions.c): JSON text
+         * [{name, type, total, passed, ...}] or NULL */
+        "ALTER TABLE action_executions ADD COLUMN reports TEXT;",
 };
 
 #define MIGRATIONS_N ((int)(sizeof migrations / sizeof migrations[0]))

@@ -4,7 +4,9 @@
 # scripts/install-browser-deps.sh). This script makes the fixture — a daemon
 # (`$FERRY serve` on 127.0.0.1, its own data directory, stopped by PID at the end), a bare
 # repository with ferry's hook, pipelines (a push-started build, a manual approval, a
-# failing build), a site, a function and tokens — then runs ui.test.mjs against it.
+# failing build, a slow build to stop), a site, a function and tokens — then runs
+# ui.test.mjs against it. The daemon's PID is kept in $W/daemon.pid: the restart check
+# (ui.test.mjs) stops it and starts another on the same ports, writing the new PID there.
 # Prints "ok   browser NAME" / "FAIL browser NAME" per check and, last, screenshots of
 # every page in tests/out/browser/.
 # Usage: FERRY=build/san/ferry tests/browser/run.sh
@@ -16,7 +18,14 @@ export FERRY
 export SHOTS=${SHOTS:-$ROOT/tests/out/browser}
 WORK_DIR=$(mktemp -d /tmp/ferry-browser.XXXXXX)
 . "$ROOT/tests/e2e/serve_lib.sh"
-trap 'stop_daemon; rm -rf "$WORK_DIR"' EXIT
+stop_restarted() { # the daemon ui.test.mjs started, if any (by its PID, from daemon.pid)
+	local pid
+	pid=$(cat "$W/daemon.pid" 2>/dev/null)
+	[ -n "$pid" ] && [ "$pid" != "$DAEMON_PID" ] || return 0
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+}
+trap 'stop_daemon; stop_restarted; rm -rf "$WORK_DIR"' EXIT
 
 fail_setup() {
 	echo "FAIL browser setup: $*"
@@ -34,6 +43,9 @@ rm -f "$SHOTS"/FAIL-*.png
 REPO=$W/shop.git
 new_repo shop.txt one "first commit"
 git -C "$CLONE" push -q origin main:release || fail_setup "git push of branch release"
+# (with the sanitizers' build, freed memory is reused at once — no quarantine — so that
+# the daemon's resident size measures what it holds, for the many-tabs check)
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:quarantine_size_mb=0"
 start_daemon --no-sandbox || fail_setup "the daemon did not start"
 run hook install "$REPO"
 [ "$RC" = 0 ] || fail_setup "hook install: $(cat "$ERR")"
@@ -93,7 +105,24 @@ projects:
       phases: {build: {commands: ["echo shipped"]}}
 Y
 } >"$W/gated.yml"
-for p in shop broken gated; do
+# slow: a build that runs long enough to be stopped from the page
+{
+	source_yml slow shop | sed 's/BranchName: main/BranchName: release/'
+	cat <<'Y'
+    - name: Build
+      actions:
+        - name: Crawl
+          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, version: "1"}
+          configuration: {ProjectName: slow-build}
+          inputArtifacts: [{name: src}]
+projects:
+  slow-build:
+    buildspec: |
+      version: 0.2
+      phases: {build: {commands: ["echo crawling", "sleep 30"]}}
+Y
+} >"$W/slow.yml"
+for p in shop broken gated slow; do
 	run pipeline create "$W/$p.yml" --no-start
 	[ "$RC" = 0 ] || fail_setup "pipeline create $p: $(cat "$ERR")"
 done
@@ -120,7 +149,8 @@ run token create reader --scopes read
 READER=$(token_of)
 [ -n "$OPERATOR" ] && [ -n "$READER" ] || fail_setup "no token printed"
 
-export URL OPERATOR READER CLONE REPO W
+echo "$DAEMON_PID" >"$W/daemon.pid"
+export URL OPERATOR READER CLONE REPO W FERRY_DATA
 timeout 120 node "${TEST_JS:-$HERE/ui.test.mjs}" | tee "$W/results.txt"
 [ "${PIPESTATUS[0]}" = 124 ] && echo "FAIL browser suite: timed out after 120 s"
 if grep -q '^FAIL' "$W/results.txt"; then

@@ -2,9 +2,11 @@
 // tests/browser/run.sh makes the fixture (daemon, repository with ferry's hook, pipelines
 // shop / broken / gated, a site, a function, tokens) and passes it in the environment:
 // URL, OPERATOR (read,start,approve), READER (read), CLONE (a clone of the hooked
-// repository), SHOTS (where screenshots go). Each check prints "ok   browser NAME" or
+// repository), SHOTS (where screenshots go), W (the fixture's directory: daemon.pid,
+// serve.log), FERRY and FERRY_DATA (the daemon's binary and data directory). Each check prints "ok   browser NAME" or
 // "FAIL browser NAME" with its reason; pages are never reloaded where liveness is tested.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const URL = process.env.URL.replace(/\/$/, "");
@@ -80,7 +82,9 @@ function require_spawn(cmd, args) {
 }
 
 let passed = 0, failed = 0;
+const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null; // to run some checks alone
 async function check(name, fn) {
+  if (ONLY && !ONLY.test(name)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -345,6 +349,185 @@ await check("read-only-token-sees-no-buttons-and-a-forged-post-is-refused", asyn
   assert((await p.locator("li.execution").count()) === before, "a forged start started an execution");
   assert((await p.locator('div.action[data-action-name="Review"][data-status="InProgress"]').count()) === 1, "the forged approval answered the approval");
   await p.context().close();
+});
+
+// ---- stopping, rolling back, downloading, catching up, many tabs, a restart ----
+
+const DATA = process.env.FERRY_DATA;
+const daemonPid = () => Number(readFileSync(`${process.env.W}/daemon.pid`, "utf8"));
+// ferry(args…) — a ferry command against the fixture's daemon; its output
+function ferry(...args) {
+  const r = spawnSync(process.env.FERRY, args, { encoding: "utf8", env: process.env });
+  if (r.status !== 0) throw new Error(`ferry ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout;
+}
+// a process's figures from /proc/PID/status: threads and resident memory (kB)
+function procStatus(pid) {
+  const s = readFileSync(`/proc/${pid}/status`, "utf8");
+  return { threads: Number(/^Threads:\s+(\d+)/m.exec(s)[1]), rssKb: Number(/^VmRSS:\s+(\d+)/m.exec(s)[1]) };
+}
+
+await check("stop-button-stops-a-running-build-and-the-page-shows-it-live", async () => {
+  await op.goto(URL + "/pipelines/slow");
+  await op.evaluate(() => { window.__notReloaded = true; });
+  await op.locator('button[data-action="start"]').click();
+  await op.locator('div.action[data-action-name="Crawl"][data-status="InProgress"]').waitFor();
+  const li = op.locator('li.execution[data-status="InProgress"]').first();
+  await li.locator('button[data-action="stop"]').waitFor();
+  const id = await li.getAttribute("data-execution");
+  const t0 = Date.now();
+  // Stop (finish the running action): the execution says Stopping while the build runs
+  await li.locator('button[data-action="stop"]').click();
+  await op.locator(`li.execution[data-execution="${id}"][data-status="Stopping"]`).waitFor();
+  await shot(op, "pipeline-stopping");
+  // then abandoned (the CLI: the page offers no second stop): Stopped, long before the
+  // build's 30 s are over, with no reload
+  ferry("pipeline", "stop", "slow", id, "--abandon");
+  await op.locator(`li.execution[data-execution="${id}"][data-status="Stopped"]`).waitFor();
+  assert(Date.now() - t0 < 15000, `stopped only after ${Date.now() - t0} ms`);
+  assert((await op.locator(`li.execution[data-execution="${id}"] button[data-action="stop"]`).count()) === 0, "a stopped execution still offers Stop");
+  assert(await op.evaluate(() => window.__notReloaded === true), "the page was reloaded");
+  // its page says so too
+  await op.goto(`${URL}/pipelines/slow/executions/${id}`);
+  await op.locator('#execution-status [data-status="Stopped"]').waitFor();
+  await op.locator('li[data-action-name="Crawl"][data-status="Abandoned"]').waitFor();
+});
+
+await check("rollback-on-the-sites-page-serves-the-older-release-and-marks-it-live", async () => {
+  const edge = readFileSync(`${DATA}/edge.url`, "utf8").trim().replace(/\/$/, "");
+  const served = async () => (await (await fetch(`${edge}/docs/`, { headers: { "Cache-Control": "no-cache" } })).text()).trim();
+  assert((await served()) === "two", "before: the edge serves " + JSON.stringify(await served()));
+  await op.goto(URL + "/sites");
+  await op.evaluate(() => { window.__notReloaded = true; });
+  const site = op.locator('section.site[data-site="docs"]');
+  assert((await site.locator('tr[data-live="true"]').getAttribute("data-release")) === "2", "release 2 is not marked live");
+  await site.locator('tr[data-release="1"] button[data-action="rollback"]').click();
+  // the page marks the new live release (3, release 1's content) without a reload
+  await site.locator('tr[data-live="true"]:not([data-release="2"])').waitFor();
+  const live = site.locator('tr[data-live="true"]');
+  assert((await live.count()) === 1, (await live.count()) + " releases marked live");
+  assert((await site.locator('tr[data-release="2"] button[data-action="rollback"]').count()) === 1, "release 2 offers no rollback now");
+  assert((await site.locator(".form-error, #flash").count()) === 0, "an error: " + (await op.locator("main").textContent()).slice(0, 300));
+  assert((await served()) === "one", "after: the edge serves " + JSON.stringify(await served()));
+  await shot(op, "sites-rolled-back");
+});
+
+await check("artifact-download-link-returns-a-zip", async () => {
+  assert(pushed, "no pushed execution (an earlier check failed)");
+  await op.goto(`${URL}/pipelines/shop/executions/${pushed}`);
+  const link = op.locator("ul.artifacts a[download]").first();
+  await link.waitFor();
+  const href = await link.getAttribute("href");
+  // as the browser downloads it
+  const [dl] = await Promise.all([op.waitForEvent("download"), link.click()]);
+  assert(/\.zip$/.test(dl.suggestedFilename()), "downloaded as " + dl.suggestedFilename());
+  const bytes = readFileSync(await dl.path());
+  assert(bytes.length > 22 && bytes.subarray(0, 2).toString() === "PK", "not a zip: " + JSON.stringify(bytes.subarray(0, 8).toString()));
+  // and what the server answers (the session's cookie)
+  const r = await op.context().request.get(URL + href);
+  assert(r.status() === 200, "answered " + r.status());
+  assert(r.headers()["content-type"] === "application/zip", "content-type " + r.headers()["content-type"]);
+  assert((await r.body()).subarray(0, 2).toString() === "PK", "the body is no zip");
+});
+
+await check("function-invocation-log-opens-and-shows-its-output", async () => {
+  await op.goto(URL + "/functions");
+  const inv = op.locator('section.function[data-function="hello"] ul.invocations li').first();
+  await inv.waitFor();
+  const log = inv.locator("details.log");
+  await log.locator("summary").click();
+  const pre = log.locator("pre");
+  await pre.waitFor({ state: "visible" });
+  assert((await pre.textContent()).includes("hello from fn"), "the log lacks the function's output: " + (await pre.textContent()).slice(0, 400));
+});
+
+await check("a-closed-tab-reopened-shows-what-happened-meanwhile", async () => {
+  const p = await newPage(process.env.OPERATOR);
+  await p.goto(URL + "/pipelines/shop");
+  await p.locator('h1[data-pipeline="shop"]').waitFor();
+  const ctx = p.context();
+  await p.close();
+  const id = pushStarted("while the tab was closed").shop;
+  assert(id, "the push started no execution of shop");
+  const again = await ctx.newPage();
+  await again.goto(URL + "/pipelines/shop");
+  await again.locator(`li.execution[data-execution="${id}"]`).waitFor();
+  await again.locator(`li.execution[data-execution="${id}"][data-status="Succeeded"]`).waitFor();
+  await ctx.close();
+});
+
+await check("twenty-open-tabs-cost-the-daemon-little", async () => {
+  // 5 browser contexts (a browser keeps at most 6 connections per host in each) with 4
+  // live pipeline pages each; every page's event stream answered
+  const pid = daemonPid(), t0 = Date.now();
+  await op.goto(URL + "/pipelines/shop");
+  await op.waitForTimeout(300);
+  const before = procStatus(pid);
+  const pages = [];
+  for (let c = 0; c < 5; c++) {
+    const first = await newPage(process.env.OPERATOR);
+    pages.push(first);
+    for (let i = 1; i < 4; i++) pages.push(await first.context().newPage());
+  }
+  await Promise.all(pages.map(async (p, i) => {
+    const listening = p.waitForResponse((r) => r.url().includes("/ui/events"));
+    await p.goto(URL + (i % 2 ? "/pipelines/shop" : "/"));
+    await listening;
+  }));
+  await op.waitForTimeout(300);
+  const after = procStatus(pid);
+  console.log(`     ${pages.length} tabs opened in ${Date.now() - t0} ms`);
+  const threads = after.threads - before.threads, rss = after.rssKb - before.rssKb;
+  console.log(`     daemon with 1 open page: ${before.threads} threads, ${before.rssKb} kB RSS; with 21: ` +
+    `${after.threads} threads (+${threads}), ${after.rssKb} kB (+${rss} kB, ${(rss / pages.length).toFixed(0)} kB a tab)`);
+  // and a change still reaches every page
+  const id = pushStarted("seen by twenty tabs").shop;
+  for (const p of pages.filter((_, i) => i % 2)) await p.locator(`li.execution[data-execution="${id}"]`).waitFor();
+  await pages[1].locator(`li.execution[data-execution="${id}"][data-status="Succeeded"]`).waitFor();
+  console.log(`     the push seen by all in ${Date.now() - t0} ms`);
+  for (const p of pages) if (open.has(p)) await p.context().close().catch(() => {});
+  assert(threads <= 2, `the daemon grew by ${threads} threads for ${pages.length} tabs`);
+  assert(rss < 5120, `the daemon grew by ${rss} kB for ${pages.length} tabs`);
+});
+
+// restartDaemon() — stops the daemon (SIGTERM, by its PID) and starts another on the
+// same data directory and the same ports; its PID goes to daemon.pid (run.sh stops it)
+async function restartDaemon() {
+  const pid = daemonPid();
+  const port = new globalThis.URL(URL).port;
+  const edgePort = new globalThis.URL(readFileSync(`${DATA}/edge.url`, "utf8").trim()).port;
+  process.kill(pid, "SIGTERM");
+  const gone = () => { try { return / [ZX] /.test(readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return true; } };
+  for (let i = 0; i < 200 && !gone(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert(gone(), "the daemon did not stop within 10 s of SIGTERM");
+  rmSync(`${DATA}/daemon.url`, { force: true });
+  const log = openSync(`${process.env.W}/serve.log`, "a");
+  const child = spawn(process.env.FERRY, ["serve", "--data", DATA, "--listen", `127.0.0.1:${port}`,
+    "--edge", `127.0.0.1:${edgePort}`, "--no-sandbox"], { stdio: ["ignore", log, log], detached: true });
+  closeSync(log);
+  child.unref();
+  writeFileSync(`${process.env.W}/daemon.pid`, String(child.pid));
+  for (let i = 0; i < 300 && !existsSync(`${DATA}/daemon.url`); i++) await new Promise((r) => setTimeout(r, 50));
+  assert(existsSync(`${DATA}/daemon.url`), "the daemon did not start again on port " + port + " (serve.log)");
+  const now = readFileSync(`${DATA}/daemon.url`, "utf8").trim().replace(/\/$/, "");
+  assert(now === URL, `the daemon came back at ${now}, not ${URL}`);
+}
+
+await check("after-a-daemon-restart-an-open-page-reconnects-and-shows-later-changes", async () => {
+  const listening = op.waitForResponse((r) => r.url().includes("/ui/events"));
+  await op.goto(URL + "/pipelines/shop");
+  await listening;
+  await op.evaluate(() => { window.__notReloaded = true; });
+  const t0 = Date.now();
+  await restartDaemon();
+  console.log(`     daemon restarted in ${Date.now() - t0} ms`);
+  // the page's stream comes back by itself (EventSource retries)
+  await op.waitForResponse((r) => r.url().includes("/ui/events") && r.status() === 200, { timeout: 10000 });
+  const id = pushStarted("after the restart").shop;
+  assert(id, "the push started no execution of shop");
+  await op.locator(`li.execution[data-execution="${id}"][data-status="Succeeded"]`).waitFor();
+  assert(await op.evaluate(() => window.__notReloaded === true), "the page was reloaded");
+  assert(new globalThis.URL(op.url()).pathname === "/pipelines/shop", "the page went to " + op.url());
 });
 
 await browser.close();

@@ -10,6 +10,7 @@
 #include "api/html.h"
 #include "api/ui_int.h"
 #include "net/http_client.h"
+#include "store/executions.h"
 #include "store/token.h"
 
 /* ---- pure parts ---- */
@@ -134,6 +135,26 @@ static char *url_of(struct ui_fx *f, const char *path)
 	return xasprintf("http://127.0.0.1:%u%s", api_port(f->api), path);
 }
 
+/* A JSON API request with the admin's bearer token (body NULL: GET). */
+static void api_req(struct ui_fx *f, const char *path, const char *json, struct http_reply *rep)
+{
+	char *url = url_of(f, path);
+	char *auth = xasprintf("Authorization: Bearer %s", f->admin);
+	const char *headers[] = {auth, NULL};
+	struct err err;
+	if (http_call(&(struct http_call){.method = json ? "POST" : "GET",
+	                                  .url = url,
+	                                  .body = json,
+	                                  .body_len = json ? strlen(json) : 0,
+	                                  .content_type = "application/json",
+	                                  .headers = headers,
+	                                  .timeout_ms = 10000},
+	              rep, &err) < 0)
+		fail_msg("%s: %s", url, err.msg);
+	free(auth);
+	free(url);
+}
+
 /* A request with the session cookie (NULL: none) and a form body (NULL: GET). */
 static void req(struct ui_fx *f, const char *cookie, const char *path, const char *form,
                 struct http_reply *rep)
@@ -184,7 +205,8 @@ static int group_setup(void **state)
 {
 	struct ui_fx *f = xcalloc(1, sizeof *f);
 	th_open(&f->h, 0);
-	th_sh("cd %s && git -c user.name=t -c user.email=t@e commit -q --allow-empty -m '%s fix'",
+	th_sh("cd %s && git -c 'user.name=Ada Lovelace & co' -c user.email=ada@e commit -q "
+	      "--allow-empty -m '%s fix'",
 	      f->h.repo, XSS);
 	char *text = xasprintf(
 	        "pipeline:\n"
@@ -198,12 +220,15 @@ static int group_setup(void **state)
 	        "          configuration: {RepositoryName: site, RepositoryUrl: '%s', BranchName: "
 	        "main, PollForSourceChanges: 'false'}\n"
 	        "          outputArtifacts: [{name: S}]\n"
+	        "          namespace: SourceVariables\n"
 	        "    - name: Approve\n"
 	        "      actions:\n"
 	        "        - name: Gate\n"
 	        "          actionTypeId: {category: Approval, owner: AWS, provider: Manual, "
 	        "version: '1'}\n"
-	        "          configuration: {CustomData: 'check <b>this</b>', ExternalEntityLink: "
+	        "          configuration: {CustomData: 'check <b>this</b> on "
+	        "#{SourceVariables.BranchName} for #{codepipeline.PipelineExecutionId}', "
+	        "ExternalEntityLink: "
 	        "'javascript:alert(1)'}\n",
 	        f->h.repo);
 	struct th_op op = {.text = text, .flag = 1};
@@ -392,6 +417,168 @@ static void script_in_commit_and_branch_is_shown_not_run(void **state)
 	}
 }
 
+/* The trigger line names the commit's author (from the source action's output
+ * variables), escaped, on the pipelines page, the pipeline page and the execution page. */
+static void trigger_shows_the_commit_author(void **state)
+{
+	struct ui_fx *f = *state;
+	char *exec_page = xasprintf("/pipelines/ui/executions/%s", f->exec_id);
+	const char *pages[] = {"/", "/pipelines/ui", "/pipelines/ui?fragment=executions",
+	                       exec_page};
+	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+		struct http_reply rep;
+		req(f, f->admin_cookie, pages[i], NULL, &rep);
+		assert_int_equal(rep.status, 200);
+		if (!strstr(rep.body, "by <span class=\"author\" title=\"ada@e\">Ada Lovelace "
+		                      "&amp; co</span>: "))
+			fail_msg("%s: no author in %s", pages[i], rep.body);
+		if (i < 3)
+			assert_non_null(strstr(rep.body, "commit <code class=\"sha\""));
+		http_reply_free(&rep);
+	}
+	free(exec_page);
+}
+
+/* A waiting approval shows its CustomData as resolved when the approval began
+ * (variables filled in), escaped, not the pipeline file's text. */
+static void approval_shows_resolved_custom_data(void **state)
+{
+	struct ui_fx *f = *state;
+	struct http_reply rep;
+	req(f, f->reader_cookie, "/pipelines/ui", NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	char *want = xasprintf("<p class=\"custom-data\">check &lt;b&gt;this&lt;/b&gt; on main "
+	                       "for %s</p>",
+	                       f->exec_id);
+	if (!strstr(rep.body, want))
+		fail_msg("no resolved CustomData \"%s\" in %s", want, rep.body);
+	assert_null(strstr(rep.body, "#{SourceVariables"));
+	free(want);
+	http_reply_free(&rep);
+}
+
+struct cov {
+	char *aeid;
+};
+
+static void add_coverage(struct engine *e, void *arg)
+{
+	struct cov *c = arg;
+	struct store_action a;
+	struct err err;
+	if (store_action_get(engine_store(e), c->aeid, &a, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(a.reports);
+	a.reports = xstrdup("[{\"name\":\"cov\",\"type\":\"CODE_COVERAGE\",\"status\":"
+	                    "\"SUCCEEDED\",\"lineCoveragePercentage\":81.26}]");
+	if (store_action_put(engine_store(e), &a, &err) < 0)
+		fail_msg("%s", err.msg);
+	store_action_free(&a);
+}
+
+/* A build whose buildspec has a JUnit report with a failing case: the execution page
+ * shows the counts and the failing test (escaped) under the build action, and the JSON
+ * API's action execution carries the summary as `reports`. */
+static void execution_page_shows_test_report_summary(void **state)
+{
+	struct ui_fx *f = *state;
+	char *text = xasprintf(
+	        "pipeline:\n"
+	        "  name: rep\n"
+	        "  stages:\n"
+	        "    - name: Source\n"
+	        "      actions:\n"
+	        "        - name: Src\n"
+	        "          actionTypeId: {category: Source, owner: AWS, provider: CodeCommit, "
+	        "version: '1'}\n"
+	        "          configuration: {RepositoryName: site, RepositoryUrl: '%s', BranchName: "
+	        "main, PollForSourceChanges: 'false'}\n"
+	        "          outputArtifacts: [{name: S}]\n"
+	        "    - name: Build\n"
+	        "      actions:\n"
+	        "        - name: Test\n"
+	        "          actionTypeId: {category: Build, owner: AWS, provider: CodeBuild, "
+	        "version: '1'}\n"
+	        "          configuration: {ProjectName: rep}\n"
+	        "          inputArtifacts: [{name: S}]\n"
+	        "projects:\n"
+	        "  rep:\n"
+	        "    buildspec: |\n"
+	        "      version: 0.2\n"
+	        "      phases:\n"
+	        "        build:\n"
+	        "          commands:\n"
+	        "            - >-\n"
+	        "              echo '<testsuite name=\"S\"><testcase name=\"test_ok\" "
+	        "time=\"0.5\"/><testcase name=\"test_x\" time=\"1\"><failure "
+	        "message=\"expected 1 &lt;b&gt;got 2\"/></testcase></testsuite>' > r.xml\n"
+	        "      reports:\n"
+	        "        unit:\n"
+	        "          files: [r.xml]\n",
+	        f->h.repo);
+	struct th_op op = {.text = text, .flag = 1};
+	th_call(&f->h, th_do_create, &op);
+	if (op.rc < 0)
+		fail_msg("create: %s", op.err.err.msg);
+	json_decref(op.out);
+	free(text);
+	char *id = th_start(&f->h, "rep");
+	th_wait(&f->h, "rep", id, "Succeeded"); /* failing tests fail the report only */
+	char *path = xasprintf("/pipelines/rep/executions/%s", id);
+	struct http_reply rep;
+	req(f, f->reader_cookie, path, NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	if (!strstr(rep.body, "<strong>Tests unit</strong>: 2 tests: 1 passed, 1 failed"))
+		fail_msg("no counts in %s", rep.body);
+	assert_non_null(strstr(rep.body, "<code class=\"test-name\">S.test_x</code>"));
+	assert_non_null(strstr(rep.body, "expected 1 &lt;b&gt;got 2"));
+	assert_non_null(strstr(rep.body, "data-report-status=\"FAILED\""));
+	assert_null(strstr(rep.body, "<b>got"));
+	http_reply_free(&rep);
+	free(path);
+	path = xasprintf("/api/pipelines/rep/executions/%s/actions", id);
+	api_req(f, path, NULL, &rep);
+	assert_int_equal(rep.status, 200);
+	json_t *out = json_loads(rep.body, 0, NULL);
+	json_t *reports = NULL;
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(out, "actionExecutionDetails"), i, d)
+	{
+		if (!strcmp(json_string_value(json_object_get(d, "actionName")), "Test"))
+			reports = json_object_get(d, "reports");
+		else
+			assert_null(json_object_get(d, "reports"));
+	}
+	json_t *r = json_array_get(reports, 0);
+	assert_non_null(r);
+	assert_string_equal(json_string_value(json_object_get(r, "name")), "unit");
+	assert_string_equal(json_string_value(json_object_get(r, "type")), "TEST");
+	assert_int_equal(json_integer_value(json_object_get(r, "total")), 2);
+	assert_int_equal(json_integer_value(json_object_get(r, "failed")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "durationMs")), 1500);
+	json_t *fl = json_array_get(json_object_get(r, "failures"), 0);
+	assert_string_equal(json_string_value(json_object_get(fl, "name")), "S.test_x");
+	assert_string_equal(json_string_value(json_object_get(fl, "message")),
+	                    "expected 1 <b>got 2");
+	/* a coverage summary (as an action that read one would store it) shows its % */
+	struct cov c = {.aeid = xstrdup(json_string_value(json_object_get(
+	                        json_array_get(json_object_get(out, "actionExecutionDetails"), 0),
+	                        "actionExecutionId")))};
+	json_decref(out);
+	http_reply_free(&rep);
+	free(path);
+	th_call(&f->h, add_coverage, &c);
+	path = xasprintf("/pipelines/rep/executions/%s", id);
+	req(f, f->reader_cookie, path, NULL, &rep);
+	if (!strstr(rep.body, "<strong>Coverage cov</strong>: 81.3% of lines covered"))
+		fail_msg("no coverage in %s", rep.body);
+	http_reply_free(&rep);
+	free(path);
+	free(c.aeid);
+	free(id);
+}
+
 /* Approving in a form lets the execution go on; a second answer's error is shown in
  * words on the next page. */
 static void approving_by_form_advances_and_errors_are_shown(void **state)
@@ -478,6 +665,68 @@ static void event_stream_tells_of_changes(void **state)
 	free(url);
 }
 
+struct seen {
+	pthread_mutex_t mu;
+	int transitions; /* changes of pipeline "ui" itself (no execution) */
+	uint64_t watch;
+};
+
+static void on_change(void *ctx, const struct engine_state_change *ch)
+{
+	struct seen *w = ctx;
+	if (ch->pipeline && !strcmp(ch->pipeline, "ui") && !ch->execution_id) {
+		pthread_mutex_lock(&w->mu);
+		w->transitions++;
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+static void do_watch(struct engine *e, void *arg)
+{
+	struct seen *w = arg;
+	w->watch = engine_state_watch(e, on_change, w);
+}
+
+static void do_unwatch(struct engine *e, void *arg)
+{
+	struct seen *w = arg;
+	engine_state_unwatch(e, w->watch);
+}
+
+static int seen_transitions(struct seen *w)
+{
+	pthread_mutex_lock(&w->mu);
+	int n = w->transitions;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
+/* A transition disabled and enabled through the JSON API (not the UI) tells the live
+ * pages: a state watcher hears of each change once. */
+static void transition_changed_through_the_api_notifies_watchers(void **state)
+{
+	struct ui_fx *f = *state;
+	struct seen w = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	th_call(&f->h, do_watch, &w);
+	struct http_reply rep;
+	api_req(f, "/api/pipelines/ui/stages/Approve/disable-transition", "{\"reason\":\"frozen\"}",
+	        &rep);
+	assert_int_equal(rep.status, 200);
+	http_reply_free(&rep);
+	assert_int_equal(seen_transitions(&w), 1); /* told before the answer */
+	api_req(f, "/api/pipelines/ui/stages/Approve/enable-transition", "{}", &rep);
+	assert_int_equal(rep.status, 200);
+	http_reply_free(&rep);
+	assert_int_equal(seen_transitions(&w), 2);
+	/* a refused change tells nobody */
+	api_req(f, "/api/pipelines/ui/stages/Approve/disable-transition", "{\"reason\":\"<x>\"}",
+	        &rep);
+	assert_int_equal(rep.status, 400);
+	http_reply_free(&rep);
+	assert_int_equal(seen_transitions(&w), 2);
+	th_call(&f->h, do_unwatch, &w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,10 +735,14 @@ int main(void)
 	        cmocka_unit_test(chart_draws_a_point_per_execution),
 	        cmocka_unit_test(login_sets_a_strict_httponly_cookie),
 	        cmocka_unit_test(script_in_commit_and_branch_is_shown_not_run),
+	        cmocka_unit_test(trigger_shows_the_commit_author),
+	        cmocka_unit_test(approval_shows_resolved_custom_data),
+	        cmocka_unit_test(execution_page_shows_test_report_summary),
 	        cmocka_unit_test(read_only_session_has_no_buttons_and_cannot_post),
 	        cmocka_unit_test(approving_by_form_advances_and_errors_are_shown),
 	        cmocka_unit_test(post_without_the_csrf_token_is_refused),
 	        cmocka_unit_test(event_stream_tells_of_changes),
+	        cmocka_unit_test(transition_changed_through_the_api_notifies_watchers),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
