@@ -81,8 +81,12 @@
     logs(fresh);
     bindForms(fresh);
   }
-  var pending = null;
+  // changes are coalesced: at most one round of fetches in flight, and changes that
+  // arrive meanwhile cost one more round when it is over, not one each (a busy daemon
+  // with many tabs is not asked for more than it can answer)
+  var pending = null, inflight = 0, again = false;
   function refreshAll() {
+    if (inflight) { again = true; return; }
     if (pending) return;
     pending = setTimeout(function () {
       pending = null;
@@ -91,10 +95,14 @@
           document.activeElement.addEventListener("blur", refreshAll, { once: true });
           return;
         }
+        inflight++;
         fetch(el.dataset.fragment, { headers: { "X-Ferry-Fetch": "1" }, credentials: "same-origin" })
           .then(function (r) { if (r.status === 401) location.reload(); return r.ok ? r.text() : null; })
           .then(function (html) { if (html !== null) swap(el, html); })
-          .catch(function () {});
+          .catch(function () {})
+          .then(function () {
+            if (--inflight === 0 && again) { again = false; refreshAll(); }
+          });
       });
     }, 150);
   }

@@ -378,6 +378,8 @@ static void reports(struct html *h, const json_t *list)
 	html_raw(h, "</div>");
 }
 
+static void artifacts(struct html *h, struct engine *e, const char *pipeline, const char *id);
+
 static void actions_fragment(struct html *h, struct engine *e, const char *pipeline, const char *id,
                              const json_t *x, const json_t *actions)
 {
@@ -437,7 +439,10 @@ static void actions_fragment(struct html *h, struct engine *e, const char *pipel
 		html_url(h, aeid);
 		html_raw(h, "\"></pre></details></li>");
 	}
-	html_raw(h, "</ol></div>");
+	html_raw(h, "</ol>");
+	/* inside the live part: an artifact written while the page is open appears */
+	artifacts(h, e, pipeline, id);
+	html_raw(h, "</div>");
 }
 
 static void variables(struct html *h, const json_t *x)
@@ -526,7 +531,6 @@ void ui_page_execution(struct api_job *job)
 	html_raw(&h, "</code></h1>");
 	actions_fragment(&h, job->e, name, id, x, acts);
 	variables(&h, x);
-	artifacts(&h, job->e, name, id);
 	ui_page_end(&h);
 	ui_reply_html(job, 200, &h);
 out:

@@ -39,11 +39,13 @@
 	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 
 struct ui_session {
-	char id[UI_ID_HEX + 1];
+	char id[UI_ID_HEX + 1]; /* hex of a hash of the cookie's id: the id itself is kept
+	                           only by the browser */
 	char csrf[UI_ID_HEX + 1];
-	char *token;                         /* wiped when freed */
-	char name[STORE_TOKEN_NAME_MAX + 1]; /* the token's name: who acts */
-	unsigned scopes;                     /* effective scopes, as of this request */
+	char token_id[STORE_TOKEN_ID_LEN + 1]; /* the token logged in with (checked again at
+	                                          each request: a revoked one ends it) */
+	char name[STORE_TOKEN_NAME_MAX + 1];   /* the token's name: who acts */
+	unsigned scopes;                       /* effective scopes, as of this request */
 	int64_t expires_ms;
 	char *flash; /* an error to show once on the next page (a failed form post) */
 	/* ui_state_mark() when this request checked the session */

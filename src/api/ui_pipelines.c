@@ -13,6 +13,7 @@
  */
 #include "api/ui_int.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -611,7 +612,9 @@ static void executions_fragment(struct html *h, struct engine *e, const struct u
 		html_raw(h, "/executions/");
 		html_url(h, id);
 		html_raw(h, "\">Details</a>");
-		if (status && (!strcmp(status, "InProgress")) && ui_can(s, STORE_SCOPE_START)) {
+		bool stopping = status && !strcmp(status, "Stopping");
+		if (status && (!strcmp(status, "InProgress") || stopping) &&
+		    ui_can(s, STORE_SCOPE_START)) {
 			struct html r;
 			html_init(&r);
 			html_raw(&r, "/executions/");
@@ -621,12 +624,19 @@ static void executions_fragment(struct html *h, struct engine *e, const struct u
 			html_free(&r);
 			form_begin(h, s, pipeline, rest, "inline stop");
 			free(rest);
-			html_raw(
-			        h,
-			        "<button type=\"submit\" class=\"danger\" data-action=\"stop\">Stop"
-			        "</button><label class=\"small\"><input type=\"checkbox\" "
-			        "name=\"abandon\" value=\"1\"> abandon running "
-			        "actions</label></form>");
+			if (stopping) /* stopped to wait: it can still be hurried up */
+				html_raw(h,
+				         "<input type=\"hidden\" name=\"abandon\" value=\"1\">"
+				         "<button type=\"submit\" class=\"danger\" "
+				         "data-action=\"abandon\">Stop and abandon running actions"
+				         "</button></form>");
+			else
+				html_raw(
+				        h,
+				        "<button type=\"submit\" class=\"danger\" "
+				        "data-action=\"stop\">Stop</button><label "
+				        "class=\"small\"><input type=\"checkbox\" name=\"abandon\" "
+				        "value=\"1\"> abandon running actions</label></form>");
 		}
 		html_raw(h, "</li>");
 	}

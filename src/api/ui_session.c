@@ -5,9 +5,11 @@
  * Sessions live in memory, a table of at most UI_SESSIONS_MAX scanned with
  * constant-time compares, and in <data>/ui-sessions (mode 0600, rewritten atomically
  * at each login, logout and ended session), so that a daemon restart keeps people
- * logged in and an open page's live stream reconnects by itself. That file holds the
- * sessions' tokens, like admin.token next to it: the data directory is the daemon's
- * secret. Ids and CSRF tokens are 32 random bytes each, in hex.
+ * logged in and an open page's live stream reconnects by itself. Neither memory nor
+ * the file holds a session's id or the API token it logged in with: only a hash of the
+ * id (the cookie is hashed to find its session) and the token's id in the store, which
+ * is checked again at each request. Ids and CSRF tokens are 32 random bytes each, in
+ * hex.
  */
 #include "api/ui_int.h"
 
@@ -35,13 +37,12 @@ static void session_free(struct ui_session *s)
 {
 	if (!s)
 		return;
-	store_token_free(s->token);
 	free(s->flash);
 	sodium_memzero(s, sizeof *s);
 	free(s);
 }
 
-/* ---- the sessions' file: a line "ID CSRF EXPIRES-MS TOKEN" per session ---- */
+/* ---- the sessions' file: a line "ID-HASH CSRF EXPIRES-MS TOKEN-ID" per session ---- */
 
 static bool is_hex_id(const char *p, size_t n)
 {
@@ -65,13 +66,13 @@ static struct ui_session *session_parse(char *line)
 		return NULL;
 	char *end = NULL;
 	long long exp = strtoll(f[2], &end, 10);
-	if (*end || exp <= 0 || !*f[3] || strlen(f[3]) > 256)
+	if (*end || exp <= 0 || !*f[3] || strlen(f[3]) > STORE_TOKEN_ID_LEN)
 		return NULL;
 	struct ui_session *s = xcalloc(1, sizeof *s);
 	memcpy(s->id, f[0], UI_ID_HEX);
 	memcpy(s->csrf, f[1], UI_ID_HEX);
 	s->expires_ms = exp;
-	s->token = xstrdup(f[3]);
+	snprintf(s->token_id, sizeof s->token_id, "%s", f[3]);
 	return s; /* name and scopes: from the token, at its first request */
 }
 
@@ -111,7 +112,7 @@ static void sessions_save(struct ui_state *st)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < st->n; i++)
 		rc = buf_printf(&b, "%s %s %lld %s\n", st->v[i]->id, st->v[i]->csrf,
-		                (long long)st->v[i]->expires_ms, st->v[i]->token);
+		                (long long)st->v[i]->expires_ms, st->v[i]->token_id);
 	struct err err;
 	if (rc == 0 && fs_write_atomic(st->path, b.len ? b.data : "", b.len, 0600, &err) < 0)
 		rc = -1; /* kept in memory: the next change tries again */
@@ -168,6 +169,14 @@ static void session_end(struct ui_state *st, size_t i)
 	sessions_save(st);
 }
 
+/* The hex of the hash by which a session's id is kept (UI_ID_HEX digits). */
+static void id_hash_hex(const char *id, size_t len, char out[UI_ID_HEX + 1])
+{
+	unsigned char h[UI_ID_HEX / 2];
+	crypto_generichash(h, sizeof h, (const unsigned char *)id, len, NULL, 0);
+	sodium_bin2hex(out, UI_ID_HEX + 1, h, sizeof h);
+}
+
 static void random_hex(char out[UI_ID_HEX + 1])
 {
 	unsigned char raw[UI_ID_HEX / 2];
@@ -202,12 +211,14 @@ struct ui_session *ui_session_of(struct api_job *job)
 	const char *id = cookie ? cookie_value(cookie, &len) : NULL;
 	if (!id || len != UI_ID_HEX)
 		return NULL;
+	char id_hash[UI_ID_HEX + 1];
+	id_hash_hex(id, len, id_hash);
 	struct ui_state *st = state(job);
 	int64_t now = wall_ms();
 	struct ui_session *found = NULL;
 	size_t at = 0;
 	for (size_t i = 0; i < st->n; i++)
-		if (sodium_memcmp(st->v[i]->id, id, UI_ID_HEX) == 0) {
+		if (sodium_memcmp(st->v[i]->id, id_hash, UI_ID_HEX) == 0) {
 			found = st->v[i];
 			at = i;
 		}
@@ -220,7 +231,7 @@ struct ui_session *ui_session_of(struct api_job *job)
 	/* the token again: a revoked one ends the session now */
 	struct store_token_info info;
 	struct err err;
-	if (store_token_check(engine_store(job->e), found->token, 0, &info, &err) !=
+	if (store_token_check_id(engine_store(job->e), found->token_id, 0, &info, &err) !=
 	    STORE_TOKEN_OK) {
 		session_end(st, at);
 		return NULL;
@@ -429,9 +440,12 @@ void ui_post_login(struct api_job *job)
 		session_remove(ust, old);
 	}
 	struct ui_session *s = xcalloc(1, sizeof *s);
-	random_hex(s->id);
+	char raw_id[UI_ID_HEX + 1];
+	random_hex(raw_id);
+	id_hash_hex(raw_id, UI_ID_HEX, s->id);
 	random_hex(s->csrf);
-	s->token = token;
+	snprintf(s->token_id, sizeof s->token_id, "%s", info.id);
+	store_token_free(token);
 	snprintf(s->name, sizeof s->name, "%s", info.name);
 	s->scopes = store_token_scopes_effective(info.scopes);
 	s->expires_ms = now + UI_SESSION_TTL_MS;
@@ -440,7 +454,8 @@ void ui_post_login(struct api_job *job)
 	sessions_save(ust);
 	char cookie[256];
 	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld",
-	         UI_COOKIE, s->id, (long long)(UI_SESSION_TTL_MS / 1000));
+	         UI_COOKIE, raw_id, (long long)(UI_SESSION_TTL_MS / 1000));
+	sodium_memzero(raw_id, sizeof raw_id);
 	http_response_header(job->req, "Set-Cookie", cookie);
 	ui_redirect(job, ui_safe_path(next));
 	free(next);

@@ -275,6 +275,42 @@ static void token_touch(struct store *st, struct store_token_info *info)
 	sqlite3_finalize(stmt);
 }
 
+int store_token_check_id(struct store *st, const char *id, unsigned required,
+                         struct store_token_info *out, struct err *err)
+{
+	struct store_token_info info;
+	if (out)
+		memset(out, 0, sizeof *out);
+	if (!id || strlen(id) > STORE_TOKEN_ID_LEN)
+		return STORE_TOKEN_UNKNOWN;
+	sqlite3_stmt *stmt =
+	        store_prepare(st, "SELECT " INFO_COLUMNS " FROM tokens WHERE id = ?1", err);
+	if (!stmt)
+		return -1;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		info_from_row(stmt, &info);
+		rc = STORE_TOKEN_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = STORE_TOKEN_UNKNOWN;
+	} else {
+		rc = store_sql_err(st, err, "looking a token up");
+	}
+	sqlite3_finalize(stmt);
+	if (rc != STORE_TOKEN_OK)
+		return rc;
+	if (info.revoked_ms)
+		rc = STORE_TOKEN_REVOKED;
+	else if ((store_token_scopes_effective(info.scopes) & required) != required)
+		rc = STORE_TOKEN_FORBIDDEN;
+	else
+		token_touch(st, &info);
+	if (out)
+		*out = info;
+	return rc;
+}
+
 int store_token_check(struct store *st, const char *token, unsigned required,
                       struct store_token_info *out, struct err *err)
 {

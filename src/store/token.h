@@ -100,6 +100,12 @@ FERRY_MUST_CHECK
 int store_token_check(struct store *st, const char *token, unsigned required,
                       struct store_token_info *out, struct err *err);
 
+/* As store_token_check(), for the token with this id (store_token_info.id): for a
+ * holder that proved the token once and keeps only its id (a web UI session). */
+FERRY_MUST_CHECK
+int store_token_check_id(struct store *st, const char *id, unsigned required,
+                         struct store_token_info *out, struct err *err);
+
 /* Every token, revoked ones included, oldest first. */
 FERRY_MUST_CHECK
 int store_token_list(struct store *st, struct store_token_info **items, size_t *n, struct err *err);

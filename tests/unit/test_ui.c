@@ -315,6 +315,20 @@ static void login_sets_a_strict_httponly_cookie(void **state)
 	assert_non_null(strstr(c, "; HttpOnly"));
 	assert_non_null(strstr(c, "; SameSite=Strict"));
 	assert_non_null(strstr(c, "; Path=/"));
+	/* what survives a restart (<data>/ui-sessions) holds neither the cookie's id nor
+	 * the API token: a copy of the file logs nobody in */
+	char id[65] = "";
+	sscanf(c, "ferry_session=%64[0-9a-f]", id);
+	assert_int_equal(strlen(id), 64);
+	char *path = xasprintf("%s/ui-sessions", f->h.data), *saved = NULL;
+	size_t len = 0;
+	struct err err;
+	assert_int_equal(fs_read_file(path, 1 << 20, &saved, &len, &err), 0);
+	assert_true(len > 0);
+	assert_null(strstr(saved, id));
+	assert_null(strstr(saved, f->admin));
+	free(saved);
+	free(path);
 	http_reply_free(&rep);
 	req(f, NULL, "/login", "token=ferry_nope&next=%2F%2Fevil.example", &rep);
 	assert_int_equal(rep.status, 401);
