@@ -48,10 +48,6 @@
 struct edge_meta {
 	int64_t release; /* 0: nothing read yet */
 	char *cache_control;
-	/* the live release's directory, kept open while `live` names it: a request then
-	 * costs one readlink instead of an open and a close */
-	int64_t live_release; /* 0: live_fd is not open */
-	int live_fd;
 };
 
 struct edge {
@@ -100,11 +96,8 @@ static void redirect(struct http_request *req, const char *to)
 
 static void sites_free(struct edge *g)
 {
-	for (size_t i = 0; i < g->nsites; i++) {
+	for (size_t i = 0; i < g->nsites; i++)
 		free(g->meta[i].cache_control);
-		if (g->meta[i].live_release)
-			close(g->meta[i].live_fd);
-	}
 	free(g->meta);
 	store_site_list_free(g->sites, g->nsites);
 	g->sites = NULL;
@@ -148,7 +141,6 @@ static int sites_refresh(struct edge *g, struct err *err)
 			size_t j = (size_t)(now_s - sites);
 			meta[j] = g->meta[i];
 			g->meta[i].cache_control = NULL;
-			g->meta[i].live_release = 0;
 		}
 	}
 	sites_free(g);
@@ -529,35 +521,17 @@ static void respond_cached(struct http_request *req, struct edge_object *o, int6
 /* lookup() in the live release. A file missing from a release that stopped being live
  * meanwhile (and may be being pruned) is looked for again in the new one (site.h,
  * "Readers"). */
-static int live_dir(struct edge *g, const struct store_site *site, int64_t *release)
-{
-	struct edge_meta *m = &g->meta[site - g->sites];
-	int64_t now = 0;
-	if (m->live_release && site_live_number(g->data_dir, site->name, &now) == 0 &&
-	    now == m->live_release) {
-		*release = now;
-		return m->live_fd;
-	}
-	struct err err;
-	int dirfd = site_live_open(g->data_dir, site->name, release, &err);
-	if (dirfd < 0)
-		return -1;
-	if (m->live_release)
-		close(m->live_fd);
-	m->live_fd = dirfd;
-	m->live_release = *release;
-	return dirfd;
-}
-
 static enum lookup resolve(struct edge *g, const struct store_site *site, const char *path,
                            unsigned accept, struct edge_rep *rep, int64_t *release)
 {
 	for (int attempt = 0;; attempt++) {
-		int dirfd = live_dir(g, site, release);
+		struct err err;
+		int dirfd = site_live_open(g->data_dir, site->name, release, &err);
 		if (dirfd < 0)
 			return LOOKUP_NO_RELEASE;
 		bool missing = false;
 		enum lookup l = lookup(site, dirfd, path, accept, rep, &missing);
+		close(dirfd);
 		int64_t live = 0;
 		if (!missing || attempt == EDGE_RESOLVE_TRIES - 1 ||
 		    site_live_number(g->data_dir, site->name, &live) < 0 || live == *release)

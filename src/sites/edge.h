@@ -28,8 +28,8 @@
  *  - errors of the edge itself are short text/plain answers.
  *
  * Immediate sites (STORE_SITE_IMMEDIATE, the default): every request looks up which
- * release is live (one readlink of `live`; the live release's directory is kept open)
- * and answers from it, so a deploy is visible at once. What was read from a release is
+ * release is live (one readlink of `live`) and answers from it, so a deploy is visible
+ * at once. What was read from a release is
  * kept in the object cache below keyed by that release's number too: releases never
  * change, so such a copy is always right while its release is live, and a deploy or
  * rollback makes the next request miss. No X-Cache or Age header: that is not caching
