@@ -232,18 +232,22 @@ int store_token_create(struct store *st, const char *name, unsigned scopes, char
 	return token_insert(st, name, scopes, token_out, id_out, err);
 }
 
-/* Looks a token up: STORE_TOKEN_OK with `out` (REVOKED and FORBIDDEN are the
- * caller's to decide), STORE_TOKEN_UNKNOWN, or -1. */
-static int token_find(struct store *st, const char *token, size_t len, struct store_token_info *out,
-                      struct err *err)
+/* Looks a token up by its hash (a blob) or its id (text): STORE_TOKEN_OK with `out`
+ * (REVOKED and FORBIDDEN are the caller's to decide), STORE_TOKEN_UNKNOWN, or -1. */
+static int token_find_by(struct store *st, const unsigned char *hash, const char *id,
+                         struct store_token_info *out, struct err *err)
 {
-	unsigned char hash[HASH_BYTES];
-	token_hash(token, len, hash);
 	sqlite3_stmt *stmt =
-	        store_prepare(st, "SELECT " INFO_COLUMNS " FROM tokens WHERE hash = ?1", err);
+	        store_prepare(st,
+	                      hash ? "SELECT " INFO_COLUMNS " FROM tokens WHERE hash = ?1"
+	                           : "SELECT " INFO_COLUMNS " FROM tokens WHERE id = ?1",
+	                      err);
 	if (!stmt)
 		return -1;
-	sqlite3_bind_blob(stmt, 1, hash, (int)sizeof hash, SQLITE_STATIC);
+	if (hash)
+		sqlite3_bind_blob(stmt, 1, hash, HASH_BYTES, SQLITE_STATIC);
+	else
+		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		info_from_row(stmt, out);
@@ -275,6 +279,23 @@ static void token_touch(struct store *st, struct store_token_info *info)
 	sqlite3_finalize(stmt);
 }
 
+/* What a found token may do: REVOKED, FORBIDDEN (lacks `required`), or OK (its use
+ * recorded); `out` gets it either way. */
+static int token_judge(struct store *st, struct store_token_info *info, unsigned required,
+                       struct store_token_info *out)
+{
+	int rc = STORE_TOKEN_OK;
+	if (info->revoked_ms)
+		rc = STORE_TOKEN_REVOKED;
+	else if ((store_token_scopes_effective(info->scopes) & required) != required)
+		rc = STORE_TOKEN_FORBIDDEN;
+	else
+		token_touch(st, info);
+	if (out)
+		*out = *info;
+	return rc;
+}
+
 int store_token_check_id(struct store *st, const char *id, unsigned required,
                          struct store_token_info *out, struct err *err)
 {
@@ -283,32 +304,8 @@ int store_token_check_id(struct store *st, const char *id, unsigned required,
 		memset(out, 0, sizeof *out);
 	if (!id || strlen(id) > STORE_TOKEN_ID_LEN)
 		return STORE_TOKEN_UNKNOWN;
-	sqlite3_stmt *stmt =
-	        store_prepare(st, "SELECT " INFO_COLUMNS " FROM tokens WHERE id = ?1", err);
-	if (!stmt)
-		return -1;
-	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		info_from_row(stmt, &info);
-		rc = STORE_TOKEN_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = STORE_TOKEN_UNKNOWN;
-	} else {
-		rc = store_sql_err(st, err, "looking a token up");
-	}
-	sqlite3_finalize(stmt);
-	if (rc != STORE_TOKEN_OK)
-		return rc;
-	if (info.revoked_ms)
-		rc = STORE_TOKEN_REVOKED;
-	else if ((store_token_scopes_effective(info.scopes) & required) != required)
-		rc = STORE_TOKEN_FORBIDDEN;
-	else
-		token_touch(st, &info);
-	if (out)
-		*out = info;
-	return rc;
+	int rc = token_find_by(st, NULL, id, &info, err);
+	return rc == STORE_TOKEN_OK ? token_judge(st, &info, required, out) : rc;
 }
 
 int store_token_check(struct store *st, const char *token, unsigned required,
@@ -322,18 +319,10 @@ int store_token_check(struct store *st, const char *token, unsigned required,
 	size_t len = strnlen(token, STORE_TOKEN_MAX + 1);
 	if (len == 0 || len > STORE_TOKEN_MAX)
 		return STORE_TOKEN_UNKNOWN;
-	int rc = token_find(st, token, len, &info, err);
-	if (rc != STORE_TOKEN_OK)
-		return rc;
-	if (info.revoked_ms)
-		rc = STORE_TOKEN_REVOKED;
-	else if ((store_token_scopes_effective(info.scopes) & required) != required)
-		rc = STORE_TOKEN_FORBIDDEN;
-	else
-		token_touch(st, &info);
-	if (out)
-		*out = info;
-	return rc;
+	unsigned char hash[HASH_BYTES];
+	token_hash(token, len, hash);
+	int rc = token_find_by(st, hash, NULL, &info, err);
+	return rc == STORE_TOKEN_OK ? token_judge(st, &info, required, out) : rc;
 }
 
 int store_token_list(struct store *st, struct store_token_info **items, size_t *n, struct err *err)
@@ -559,8 +548,12 @@ static int admin_file_state(struct store *st, const char *path, int *replace, st
 		return rc < 0 ? -1 : 0;
 	struct store_token_info info;
 	size_t len = strlen(existing);
-	rc = len && len <= STORE_TOKEN_MAX ? token_find(st, existing, len, &info, err)
-	                                   : STORE_TOKEN_UNKNOWN;
+	rc = STORE_TOKEN_UNKNOWN;
+	if (len && len <= STORE_TOKEN_MAX) {
+		unsigned char hash[HASH_BYTES];
+		token_hash(existing, len, hash);
+		rc = token_find_by(st, hash, NULL, &info, err);
+	}
 	store_token_free(existing);
 	if (rc < 0)
 		return -1;
